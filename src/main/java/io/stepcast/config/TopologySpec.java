@@ -1,0 +1,140 @@
+package io.stepcast.config;
+
+import java.util.List;
+
+/**
+ * One forecasting pipeline, as written in {@code topologies/NAME.yaml}: where events come from,
+ * how a series and its features are read, where forecasts and dead letters go, where models come
+ * from, and the policies for missing values and model swaps.
+ *
+ * <p>Load it with {@link SpecLoader}, which applies environment overrides and validates every
+ * field before any Kafka client starts.
+ */
+public record TopologySpec(
+    String name,
+    String applicationId,
+    Topics topics,
+    SeriesId seriesId,
+    Timestamp timestamp,
+    List<Feature> features,
+    Target target,
+    Model model,
+    Policies policies,
+    Training training,
+    Execution execution,
+    Processing processing,
+    Csv csv) {
+
+  /** Topic names; {@code partitions} and {@code replicationFactor} apply when stepcast creates them. */
+  public record Topics(
+      String input,
+      String output,
+      String deadLetter,
+      String model,
+      int partitions,
+      short replicationFactor) {}
+
+  /** Where the series id comes from: the record key, or a field of the JSON value. */
+  public record SeriesId(SeriesIdSource from, String field) {}
+
+  /** The event-time field and how it is written. */
+  public record Timestamp(String field, TimestampFormat format, String pattern, String zone) {}
+
+  /**
+   * One input feature: a numeric {@code field} of the event, a {@code calendar} encoding of the
+   * event time (sine and cosine), or the time since the series' previous event ({@code
+   * timeSincePrevious: true}, in hours).
+   */
+  public record Feature(String field, CalendarFeature calendar, Boolean timeSincePrevious) {}
+
+  /**
+   * The value to forecast. The model learns the transformed target; forecasts are always emitted
+   * in the target's own units. {@code season} (in events) enables the seasonal-naive baseline.
+   */
+  public record Target(String field, TargetTransform transform, Integer season) {}
+
+  /**
+   * Where models come from (a directory that is watched, the model topic, or both) and what a
+   * series whose state came from an older model does on its next event.
+   */
+  public record Model(
+      String directory,
+      boolean followTopic,
+      OnSwap onSwap,
+      int ringBuffer,
+      long pollIntervalMs,
+      long startupTimeoutMs) {}
+
+  /** What to do with an event whose input field is missing (null or absent). */
+  public record Policies(MissingPolicy missing) {}
+
+  /** Network and optimiser settings for {@code stepcast train}. */
+  public record Training(
+      String cell,
+      int layers,
+      int hiddenSize,
+      double dropout,
+      double learningRate,
+      int maxEpochs,
+      int chunkLength,
+      double gradientClip,
+      int patience,
+      double validationFraction,
+      long seed,
+      String loss,
+      int burnIn) {}
+
+  /** ONNX Runtime execution: provider, fall back to CPU when CUDA is unavailable, threads. */
+  public record Execution(
+      String provider, boolean fallbackToCpu, int cudaDeviceId, int intraOpThreads) {}
+
+  /** Kafka Streams processing settings. */
+  public record Processing(
+      String guarantee, int numStreamThreads, int standbyReplicas, long commitIntervalMs) {}
+
+  /**
+   * How CSV history maps to events (for {@code replay} and {@code train --csv}): the key column,
+   * or a constant key when the file holds one series.
+   */
+  public record Csv(String keyColumn, String key) {}
+
+  /** Source of the series id. */
+  public enum SeriesIdSource {
+    KEY,
+    FIELD
+  }
+
+  /** How the timestamp field is written. */
+  public enum TimestampFormat {
+    ISO,
+    EPOCH_MILLIS,
+    PATTERN
+  }
+
+  /** Calendar encodings of the event time. */
+  public enum CalendarFeature {
+    HOUR_OF_DAY,
+    DAY_OF_WEEK,
+    DAY_OF_YEAR
+  }
+
+  /** Target transforms. */
+  public enum TargetTransform {
+    NONE,
+    DIFFERENCE,
+    LOG_RETURN
+  }
+
+  /** Missing-value policies. */
+  public enum MissingPolicy {
+    SKIP,
+    CARRY_FORWARD,
+    REJECT
+  }
+
+  /** What a series made by an older model does on its next event. */
+  public enum OnSwap {
+    BURN_IN,
+    RESET
+  }
+}

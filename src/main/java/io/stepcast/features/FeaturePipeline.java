@@ -1,0 +1,182 @@
+package io.stepcast.features;
+
+import io.stepcast.config.TopologySpec;
+import io.stepcast.config.TopologySpec.Feature;
+import io.stepcast.config.TopologySpec.TargetTransform;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Turns events into model inputs and model outputs back into forecasts. The trainer and the server
+ * run this same code, so there is no training/serving skew.
+ *
+ * <p>Columns of {@code x}, in order: the (transformed) target; each {@code field} feature; each
+ * {@code calendar} feature as a sine and a cosine; the hours since the previous event. The model
+ * predicts the transformed target of the next event ({@link #label}); {@link #forecast} maps that
+ * back to the target's own units. Scaling is not done here: it lives inside the ONNX graph.
+ */
+public final class FeaturePipeline {
+  private static final double TWO_PI = 2 * Math.PI;
+  private static final double HOUR_MS = 3_600_000.0;
+
+  private final TargetTransform transform;
+  private final List<String> columns;
+  private final int fieldCount;
+  private final TopologySpec.CalendarFeature[] calendar;
+  private final boolean timeSincePrevious;
+  private final ZoneId zone;
+
+  public FeaturePipeline(TopologySpec spec) {
+    this.transform = spec.target().transform();
+    this.zone = ZoneId.of(spec.timestamp().zone());
+    List<String> cols = new ArrayList<>();
+    String t = spec.target().field();
+    cols.add(transform == TargetTransform.NONE ? t : t + ":" + transform.name().toLowerCase(Locale.ROOT));
+    List<String> fields = inputFields(spec);
+    cols.addAll(fields);
+    List<TopologySpec.CalendarFeature> cal = new ArrayList<>();
+    boolean dt = false;
+    for (Feature f : spec.features()) {
+      if (f.calendar() != null) {
+        cal.add(f.calendar());
+      } else if (Boolean.TRUE.equals(f.timeSincePrevious())) {
+        dt = true;
+      }
+    }
+    for (TopologySpec.CalendarFeature c : cal) {
+      String n = c.name().toLowerCase(Locale.ROOT);
+      cols.add(n + ":sin");
+      cols.add(n + ":cos");
+    }
+    if (dt) {
+      cols.add("hours_since_previous");
+    }
+    this.columns = List.copyOf(cols);
+    this.fieldCount = fields.size();
+    this.calendar = cal.toArray(new TopologySpec.CalendarFeature[0]);
+    this.timeSincePrevious = dt;
+  }
+
+  /** The numeric input fields (besides the target) in feature order. */
+  public static List<String> inputFields(TopologySpec spec) {
+    List<String> out = new ArrayList<>();
+    for (Feature f : spec.features()) {
+      if (f.field() != null) {
+        out.add(f.field());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** Names of the columns of {@code x}; a model must list exactly these. */
+  public List<String> columns() {
+    return columns;
+  }
+
+  /** Width of {@code x}. */
+  public int width() {
+    return columns.size();
+  }
+
+  /** The target transform. */
+  public TargetTransform transform() {
+    return transform;
+  }
+
+  /**
+   * Fills missing input fields (NaN) from the series' last values. Returns the index of the first
+   * field that cannot be filled (never seen before), or -1 when all are present.
+   */
+  public int carryForward(Event e, SeriesMemory memory) {
+    double[] f = e.fields;
+    float[] last = memory.lastFields();
+    for (int i = 0; i < f.length; i++) {
+      if (Double.isNaN(f[i])) {
+        if (last == null || i >= last.length || Float.isNaN(last[i])) {
+          return i;
+        }
+        f[i] = last[i];
+      }
+    }
+    return -1;
+  }
+
+  /** Computes {@code x} for event {@code e} given what the series remembers. Allocates nothing. */
+  public void features(Event e, SeriesMemory memory, float[] x) {
+    boolean prev = memory.hasPrevious();
+    x[0] = (float) transformed(e.target, prev ? memory.previousTarget() : Double.NaN);
+    int j = 1;
+    for (int i = 0; i < fieldCount; i++) {
+      x[j++] = (float) e.fields[i];
+    }
+    if (calendar.length > 0) {
+      ZonedDateTime t = Instant.ofEpochMilli(e.timeMillis).atZone(zone);
+      for (TopologySpec.CalendarFeature c : calendar) {
+        double phase = phase(c, t);
+        x[j++] = (float) Math.sin(TWO_PI * phase);
+        x[j++] = (float) Math.cos(TWO_PI * phase);
+      }
+    }
+    if (timeSincePrevious) {
+      x[j] = prev ? (float) ((e.timeMillis - memory.previousTime()) / HOUR_MS) : 0f;
+    }
+  }
+
+  /** Remembers this event's target, time and fields for the next one. */
+  public void remember(Event e, MutableMemory memory) {
+    memory.remember(e.timeMillis, e.target, e.fields);
+  }
+
+  /** The transformed target for {@code value} following {@code previous} (NaN: first event). */
+  public double transformed(double value, double previous) {
+    switch (transform) {
+      case DIFFERENCE:
+        return Double.isNaN(previous) ? 0.0 : value - previous;
+      case LOG_RETURN:
+        return Double.isNaN(previous) ? 0.0 : Math.log(value / previous);
+      case NONE:
+      default:
+        return value;
+    }
+  }
+
+  /** The training label at an event: the next event's transformed target. */
+  public double label(double next, double current) {
+    return transformed(next, current);
+  }
+
+  /** Maps a model output back to a forecast of the next target, in the target's own units. */
+  public double forecast(double y, double current) {
+    switch (transform) {
+      case DIFFERENCE:
+        return current + y;
+      case LOG_RETURN:
+        return current * Math.exp(y);
+      case NONE:
+      default:
+        return y;
+    }
+  }
+
+  private static double phase(TopologySpec.CalendarFeature c, ZonedDateTime t) {
+    switch (c) {
+      case HOUR_OF_DAY:
+        return (t.getHour() + t.getMinute() / 60.0) / 24.0;
+      case DAY_OF_WEEK:
+        return (t.getDayOfWeek().getValue() - 1 + t.getHour() / 24.0) / 7.0;
+      case DAY_OF_YEAR:
+      default:
+        return (t.getDayOfYear() - 1 + t.getHour() / 24.0) / 365.25;
+    }
+  }
+
+  /** A {@link SeriesMemory} that can be updated after an event. */
+  public interface MutableMemory extends SeriesMemory {
+    /** Records an event as the previous one. */
+    void remember(long timeMillis, double target, double[] fields);
+  }
+}

@@ -1,0 +1,35 @@
+package io.stepcast.features;
+
+import java.util.Locale;
+
+/**
+ * Why an event was not used. Each reason is a dead-letter header value and a metric tag, so the set
+ * is closed and small.
+ */
+public enum Rejection {
+  /** The value is not JSON, or not a JSON object. */
+  MALFORMED_JSON,
+  /** A required field (timestamp, target, series id, or an input under the reject policy) is absent or null. */
+  MISSING_FIELD,
+  /** A numeric field holds something other than a number. */
+  NON_NUMERIC,
+  /** A numeric field is NaN or infinite. */
+  NOT_FINITE,
+  /** The target must be positive for a log-return transform. */
+  NOT_POSITIVE,
+  /** The timestamp cannot be read in the spec's format. */
+  BAD_TIMESTAMP,
+  /** The series id (record key or field) is missing, empty, too long or not text. */
+  BAD_KEY,
+  /** The event is older than the series' last event. */
+  LATE,
+  /** The event has the same time as the series' last event. */
+  DUPLICATE;
+
+  private final String id = name().toLowerCase(Locale.ROOT);
+
+  /** Lowercase id used in headers and metric tags, e.g. {@code malformed_json}. */
+  public String id() {
+    return id;
+  }
+}

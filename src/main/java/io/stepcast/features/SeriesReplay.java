@@ -1,0 +1,83 @@
+package io.stepcast.features;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Runs a series' events through the feature pipeline the way the server does, giving the input
+ * rows {@code x} and the labels {@code y} (the next event's transformed target) the trainer learns
+ * from. The last event has no label, so a series of n events gives n-1 rows.
+ */
+public final class SeriesReplay {
+  private SeriesReplay() {}
+
+  /** Feature rows and labels of one series. {@code targets[t]} is event t's raw target. */
+  public record Rows(float[][] x, float[][] y, double[] targets, long[] times) {}
+
+  /** Computes the rows of a time-ordered list of events of one series. */
+  public static Rows rows(FeaturePipeline pipeline, List<Event> events) {
+    int n = events.size();
+    int m = Math.max(0, n - 1);
+    float[][] x = new float[m][];
+    float[][] y = new float[m][];
+    double[] targets = new double[n];
+    long[] times = new long[n];
+    Memory memory = new Memory(events.isEmpty() ? 0 : events.get(0).fields.length);
+    for (int t = 0; t < n; t++) {
+      Event e = events.get(t);
+      targets[t] = e.target;
+      times[t] = e.timeMillis;
+      if (t < m) {
+        float[] row = new float[pipeline.width()];
+        pipeline.features(e, memory, row);
+        x[t] = row;
+        y[t] = new float[] {(float) pipeline.label(events.get(t + 1).target, e.target)};
+      }
+      pipeline.remember(e, memory);
+    }
+    return new Rows(x, y, targets, times);
+  }
+
+  /** A plain in-memory {@link FeaturePipeline.MutableMemory}. */
+  public static final class Memory implements FeaturePipeline.MutableMemory {
+    private boolean has;
+    private long time;
+    private double target;
+    private final float[] fields;
+
+    public Memory(int fieldCount) {
+      this.fields = new float[fieldCount];
+      Arrays.fill(fields, Float.NaN);
+    }
+
+    @Override
+    public boolean hasPrevious() {
+      return has;
+    }
+
+    @Override
+    public long previousTime() {
+      return time;
+    }
+
+    @Override
+    public double previousTarget() {
+      return target;
+    }
+
+    @Override
+    public float[] lastFields() {
+      return fields;
+    }
+
+    @Override
+    public void remember(long timeMillis, double target, double[] values) {
+      this.has = true;
+      this.time = timeMillis;
+      this.target = target;
+      for (int i = 0; i < values.length && i < fields.length; i++) {
+        fields[i] = (float) values[i];
+      }
+    }
+  }
+}

@@ -1,0 +1,149 @@
+package io.stepcast.serve;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.stepcast.features.Rejection;
+import io.stepcast.model.ModelRegistry;
+import io.stepcast.topology.ForecastMetrics;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The forecaster's own meters for one pipeline. Built once in {@link #bindTo}; the per-event
+ * methods only record. Tags are bounded: pipeline, outcome, reason, forecaster, model version (one
+ * live at a time) — never a series id.
+ */
+public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Listener, MeterBinder {
+  private final String pipeline;
+  private Counter forecasts;
+  private Counter[] deadLetters;
+  private Counter[] skipped;
+  private Timer step;
+  private DistributionSummary batch;
+  private DistributionSummary absError;
+  private DistributionSummary absErrorPersistence;
+  private Counter swaps;
+  private Counter refusals;
+  private Counter burnIns;
+  private MultiGauge modelInfo;
+
+  public PipelineMetrics(String pipeline) {
+    this.pipeline = pipeline;
+  }
+
+  @Override
+  public void bindTo(MeterRegistry registry) {
+    Tags p = Tags.of("pipeline", pipeline);
+    forecasts =
+        Counter.builder("stepcast.events")
+            .description("Input events by outcome (forecast, dead_letter, skipped) and reason")
+            .tags(p.and("outcome", "forecast", "reason", "none"))
+            .register(registry);
+    Rejection[] reasons = Rejection.values();
+    deadLetters = new Counter[reasons.length];
+    skipped = new Counter[reasons.length];
+    for (Rejection r : reasons) {
+      deadLetters[r.ordinal()] =
+          Counter.builder("stepcast.events")
+              .tags(p.and("outcome", "dead_letter", "reason", r.id()))
+              .register(registry);
+      skipped[r.ordinal()] =
+          Counter.builder("stepcast.events")
+              .tags(p.and("outcome", "skipped", "reason", r.id()))
+              .register(registry);
+    }
+    step =
+        Timer.builder("stepcast.step.latency")
+            .description("Wall time of one ONNX Runtime step call")
+            .tags(p)
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(1_000))
+            .maximumExpectedValue(Duration.ofMillis(100))
+            .register(registry);
+    batch =
+        DistributionSummary.builder("stepcast.step.batch.size")
+            .description("Series stepped per ONNX Runtime call")
+            .tags(p)
+            .register(registry);
+    absError =
+        DistributionSummary.builder("stepcast.forecast.abs.error")
+            .description("Absolute error of each scored forecast; live MAE = rate(sum)/rate(count)")
+            .tags(p.and("forecaster", "model"))
+            .register(registry);
+    absErrorPersistence =
+        DistributionSummary.builder("stepcast.forecast.abs.error")
+            .tags(p.and("forecaster", "persistence"))
+            .register(registry);
+    swaps =
+        Counter.builder("stepcast.model.swaps")
+            .description("Models swapped in")
+            .tags(p)
+            .register(registry);
+    refusals =
+        Counter.builder("stepcast.model.refusals")
+            .description("Models refused by validation; the current one kept serving")
+            .tags(p)
+            .register(registry);
+    burnIns =
+        Counter.builder("stepcast.model.burnins")
+            .description("Series rebuilt for a new model by replaying their ring buffer")
+            .tags(p)
+            .register(registry);
+    modelInfo =
+        MultiGauge.builder("stepcast.model.info")
+            .description("1 for the model version serving the pipeline")
+            .tags(p)
+            .register(registry);
+  }
+
+  @Override
+  public void forecast() {
+    forecasts.increment();
+  }
+
+  @Override
+  public void deadLetter(Rejection reason) {
+    deadLetters[reason.ordinal()].increment();
+  }
+
+  @Override
+  public void skipped(Rejection reason) {
+    skipped[reason.ordinal()].increment();
+  }
+
+  @Override
+  public void step(long nanos, int n) {
+    step.record(nanos, TimeUnit.NANOSECONDS);
+    batch.record(n);
+  }
+
+  @Override
+  public void scored(double err, double errPersistence) {
+    absError.record(err);
+    absErrorPersistence.record(errPersistence);
+  }
+
+  @Override
+  public void burnIn() {
+    burnIns.increment();
+  }
+
+  @Override
+  public void swapped(String previous, String current) {
+    if (previous != null) {
+      swaps.increment();
+    }
+    modelInfo.register(List.of(MultiGauge.Row.of(Tags.of("version", current), 1)), true);
+  }
+
+  @Override
+  public void refused(String source, String reason) {
+    refusals.increment();
+  }
+}

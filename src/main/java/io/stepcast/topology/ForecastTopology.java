@@ -1,0 +1,122 @@
+package io.stepcast.topology;
+
+import io.stepcast.config.TopologySpec;
+import io.stepcast.config.TopologySpec.SeriesIdSource;
+import io.stepcast.model.ModelRegistry;
+import io.stepcast.state.SeriesStateSerde;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Builds the forecasting topology of one pipeline. A pure function of the spec: tests build the
+ * same topology and run it in {@code TopologyTestDriver}; {@code main} only starts it.
+ *
+ * <pre>
+ * input (bytes) -> parse -> [repartition by series id, when the id is a JSON field]
+ *   -> forecast (state store series-state) -> forecasts topic
+ *   parse and forecast dead letters -> dead-letter topic (original bytes, reason in headers)
+ * </pre>
+ *
+ * <p>Every processor, store and internal topic is named: a renamed store would silently lose state
+ * on upgrade, so the description is committed beside each spec and a test fails when it drifts.
+ */
+public final class ForecastTopology {
+  /** The state store holding each series' {@code SeriesState}; changelogged. */
+  public static final String STATE_STORE = "series-state";
+
+  private ForecastTopology() {}
+
+  /** Builds the topology. The registry must be serving a model before the first record arrives. */
+  public static Topology build(TopologySpec spec, ModelRegistry registry, ForecastMetrics metrics) {
+    StreamsBuilder builder = new StreamsBuilder();
+    // The store must be added to the builder before a processor can name it.
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), new SeriesStateSerde()));
+
+    KStream<byte[], byte[]> input =
+        builder.stream(
+            spec.topics().input(),
+            Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("input"));
+    var parsed =
+        input
+            .process(() -> new ParseProcessor(spec, metrics), Named.as("parse"))
+            .split(Named.as("parse-"))
+            .branch((k, v) -> v.isDeadLetter(), Branched.as("dead-letters"))
+            .defaultBranch(Branched.as("events"));
+    KStream<String, Envelope> events = parsed.get("parse-events");
+    if (spec.seriesId().from() == SeriesIdSource.FIELD) {
+      // The input key is not the series id: move each event to its series' partition so one task
+      // owns each series' state.
+      events =
+          events.repartition(
+              Repartitioned.with(Serdes.String(), new EnvelopeSerde()).withName("by-series"));
+    }
+    var stepped =
+        events
+            .process(
+                () -> new ForecastProcessor(spec, registry, metrics),
+                Named.as("forecast"),
+                STATE_STORE)
+            .split(Named.as("forecast-"))
+            .branch((k, v) -> v.isDeadLetter(), Branched.as("dead-letters"))
+            .defaultBranch(Branched.as("forecasts"));
+
+    stepped
+        .get("forecast-forecasts")
+        .mapValues(v -> v.forecast, Named.as("forecast-json"))
+        .to(
+            spec.topics().output(),
+            Produced.with(Serdes.String(), Serdes.ByteArray()).withName("forecasts"));
+    parsed
+        .get("parse-dead-letters")
+        .merge(stepped.get("forecast-dead-letters"), Named.as("dead-letters-merge"))
+        .map((k, v) -> KeyValue.pair(v.rawKey, v.rawValue), Named.as("dead-letters-original"))
+        .to(
+            spec.topics().deadLetter(),
+            Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dead-letters"));
+    return builder.build();
+  }
+
+  /**
+   * Kafka Streams configuration for a pipeline. Exactly-once v2 by default: a crash never advances
+   * a series twice or loses a forecast, because the state change, the forecast and the input
+   * offset commit in one transaction.
+   *
+   * @param extra client properties that win over everything else (security, tuning)
+   */
+  public static Properties streamsConfig(
+      TopologySpec spec, String bootstrapServers, Path stateDir, Map<String, String> extra) {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, spec.applicationId());
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, spec.processing().guarantee());
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, spec.processing().numStreamThreads());
+    p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, spec.processing().standbyReplicas());
+    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, spec.processing().commitIntervalMs());
+    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) spec.topics().replicationFactor());
+    p.put(StreamsConfig.topicPrefix("min.insync.replicas"),
+        Integer.toString(Math.min(2, spec.topics().replicationFactor())));
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+    p.putAll(extra);
+    return p;
+  }
+}
