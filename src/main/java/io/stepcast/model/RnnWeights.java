@@ -60,8 +60,7 @@ public record RnnWeights(
 
   private static void check(String name, int actual, int expected) {
     if (actual != expected) {
-      throw new IllegalArgumentException(
-          name + " has " + actual + " values, expected " + expected);
+      throw new IllegalArgumentException(name + " has " + actual + " values, expected " + expected);
     }
   }
 
