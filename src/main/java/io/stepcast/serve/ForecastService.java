@@ -15,6 +15,7 @@ import io.stepcast.features.FeaturePipeline;
 import io.stepcast.kafka.ModelTopic;
 import io.stepcast.kafka.Topics;
 import io.stepcast.model.ExecutionConfig;
+import io.stepcast.model.ExecutionProvider;
 import io.stepcast.model.ModelDirectoryWatcher;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.state.SeriesState;
@@ -147,9 +148,14 @@ public final class ForecastService implements AutoCloseable {
     return new ForecastService(o);
   }
 
-  static ExecutionConfig execution(TopologySpec spec) {
+  public static ExecutionConfig execution(TopologySpec spec) {
     var e = spec.execution();
-    return ExecutionConfig.of(e.provider(), e.fallbackToCpu(), e.cudaDeviceId(), e.intraOpThreads());
+    return new ExecutionConfig(
+        ExecutionProvider.valueOf(e.provider().toUpperCase(Locale.ROOT)),
+        e.fallbackToCpu(),
+        e.cudaDeviceId(),
+        e.intraOpThreads(),
+        1);
   }
 
   private void awaitModel(TopologySpec spec, Path modelDir) throws InterruptedException {

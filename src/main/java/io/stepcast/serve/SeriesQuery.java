@@ -7,6 +7,7 @@ import io.stepcast.config.TopologySpec;
 import io.stepcast.features.Event;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.features.SeriesReplay;
+import io.stepcast.model.ModelException;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.Stepper;
 import io.stepcast.state.SeriesState;
@@ -97,7 +98,11 @@ public final class SeriesQuery {
         }
         Event e = Event.of(id, time, forecast, carried);
         pipeline.features(e, memory, x);
-        stepper.step(x, states, y);
+        try {
+          stepper.step(x, states, y);
+        } catch (ModelException ex) {
+          throw new IllegalStateException("model " + handle.version() + " failed: " + ex.getMessage(), ex);
+        }
         pipeline.remember(e, memory);
         forecast = pipeline.forecast(y[0], forecast);
       }

@@ -6,6 +6,7 @@ import io.stepcast.config.TopologySpec.OnSwap;
 import io.stepcast.features.Event;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.features.Rejection;
+import io.stepcast.model.ModelException;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.StepModel;
 import io.stepcast.model.Stepper;
@@ -104,7 +105,7 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     }
     pipeline.features(ev, st, x);
     long t0 = System.nanoTime();
-    stepper.step(x, st.states(), y);
+    step(x, st);
     metrics.step(System.nanoTime() - t0, 1);
     double forecast = pipeline.forecast(y[0], ev.target());
     pipeline.remember(ev, st);
@@ -126,10 +127,19 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     }
     for (int i = 0; i < st.ringSize(); i++) {
       st.ringRow(i, replay);
-      stepper.step(replay, st.states(), y);
+      step(replay, st);
       st.burnInStep();
     }
     metrics.burnIn();
+  }
+
+  private void step(float[] input, SeriesState st) {
+    try {
+      stepper.step(input, st.states(), y);
+    } catch (ModelException e) {
+      // A validated model failing on a validated input is a bug or a broken runtime: fail loudly.
+      throw new IllegalStateException("model " + handle.version() + " failed to step: " + e.getMessage(), e);
+    }
   }
 
   private void followRegistry() {

@@ -56,10 +56,10 @@ public final class ForecastTopology {
     var parsed =
         input
             .process(() -> new ParseProcessor(spec, metrics), Named.as("parse"))
-            .split(Named.as("parse-"))
+            .split(Named.as("parse-route-"))
             .branch((k, v) -> v.isDeadLetter(), Branched.as("dead-letters"))
             .defaultBranch(Branched.as("events"));
-    KStream<String, Envelope> events = parsed.get("parse-events");
+    KStream<String, Envelope> events = parsed.get("parse-route-events");
     if (spec.seriesId().from() == SeriesIdSource.FIELD) {
       // The input key is not the series id: move each event to its series' partition so one task
       // owns each series' state.
@@ -73,23 +73,28 @@ public final class ForecastTopology {
                 () -> new ForecastProcessor(spec, registry, metrics),
                 Named.as("forecast"),
                 STATE_STORE)
-            .split(Named.as("forecast-"))
+            .split(Named.as("forecast-route-"))
             .branch((k, v) -> v.isDeadLetter(), Branched.as("dead-letters"))
             .defaultBranch(Branched.as("forecasts"));
 
     stepped
-        .get("forecast-forecasts")
+        .get("forecast-route-forecasts")
         .mapValues(v -> v.forecast, Named.as("forecast-json"))
         .to(
             spec.topics().output(),
             Produced.with(Serdes.String(), Serdes.ByteArray()).withName("forecasts"));
-    parsed
-        .get("parse-dead-letters")
-        .merge(stepped.get("forecast-dead-letters"), Named.as("dead-letters-merge"))
-        .map((k, v) -> KeyValue.pair(v.rawKey, v.rawValue), Named.as("dead-letters-original"))
-        .to(
-            spec.topics().deadLetter(),
-            Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dead-letters"));
+    // Each stage has its own dead-letter sink: merging the two streams would fuse the stages into
+    // one sub-topology.
+    for (String stage : new String[] {"parse", "forecast"}) {
+      var branch = stage.equals("parse") ? parsed : stepped;
+      branch
+          .get(stage + "-route-dead-letters")
+          .map((k, v) -> KeyValue.pair(v.rawKey, v.rawValue), Named.as(stage + "-dead-letters-original"))
+          .to(
+              spec.topics().deadLetter(),
+              Produced.with(Serdes.ByteArray(), Serdes.ByteArray())
+                  .withName(stage + "-dead-letters"));
+    }
     return builder.build();
   }
 
