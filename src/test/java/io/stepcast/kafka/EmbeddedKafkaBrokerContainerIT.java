@@ -1,0 +1,18 @@
+package io.stepcast.kafka;
+
+import io.stepcast.testsupport.KafkaContainers;
+import org.testcontainers.junit.jupiter.Container;
+import org.testcontainers.junit.jupiter.Testcontainers;
+import org.testcontainers.kafka.KafkaContainer;
+
+/** {@link EmbeddedKafkaBrokerIT} against Kafka in Docker; skipped without Docker. */
+@Testcontainers(disabledWithoutDocker = true)
+class EmbeddedKafkaBrokerContainerIT extends EmbeddedKafkaBrokerIT {
+
+  @Container static final KafkaContainer KAFKA = KafkaContainers.newKafka();
+
+  @Override
+  protected String bootstrapServers() {
+    return KAFKA.getBootstrapServers();
+  }
+}
