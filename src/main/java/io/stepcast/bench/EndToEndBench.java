@@ -51,11 +51,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The end-to-end benchmark: over the same N input events of S series on one broker, in one
- * process, it runs (1) a pass-through topology, (2) a stateful identity topology that reads and
- * writes a state of the forecaster's size in the same kind of store, and (3) the forecaster, each
- * with the pipeline's processing guarantee, and reports records/s and CPU-seconds per record, and
- * the forecaster's ratios against the other two. The first two are the ceiling: what Kafka Streams
+ * The end-to-end benchmark: over the same N input events of S series on one broker, in one process,
+ * it runs (1) a pass-through topology, (2) a stateful identity topology that reads and writes a
+ * state of the forecaster's size in the same kind of store, and (3) the forecaster, each with the
+ * pipeline's processing guarantee, and reports records/s and CPU-seconds per record, and the
+ * forecaster's ratios against the other two. The first two are the ceiling: what Kafka Streams
  * itself costs on this machine.
  */
 public final class EndToEndBench {
@@ -84,12 +84,14 @@ public final class EndToEndBench {
   /** Produces the events, then runs the three topologies one after the other. */
   public List<Result> run(int events, int series, IntConsumer progress) throws Exception {
     String input = "bench-" + runId + "-in";
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       Topics.ensure(admin, input, spec.topics().partitions(), (short) 1, Map.of());
       for (String name : List.of("pass", "stateful", "forecast")) {
         Topics.ensure(admin, out(name), spec.topics().partitions(), (short) 1, Map.of());
       }
-      Topics.ensure(admin, "bench-" + runId + "-dlq", spec.topics().partitions(), (short) 1, Map.of());
+      Topics.ensure(
+          admin, "bench-" + runId + "-dlq", spec.topics().partitions(), (short) 1, Map.of());
     }
     produce(input, events, series);
     List<Result> results = new ArrayList<>();
@@ -98,12 +100,22 @@ public final class EndToEndBench {
     results.add(measure("stateful identity", statefulIdentity(input), out("stateful"), events));
     progress.accept(2);
     TopologySpec benchSpec = benchSpec(input);
-    try (ModelRegistry registry = new ModelRegistry(spec.name(), new FeaturePipeline(spec).columns(),
-        spec.target().field(), spec.target().transform().name().toLowerCase(Locale.ROOT),
-        new ExecutionConfig(ExecutionProvider.CPU, true, 0, spec.execution().intraOpThreads(), 1),
-        ModelRegistry.Listener.NONE)) {
+    try (ModelRegistry registry =
+        new ModelRegistry(
+            spec.name(),
+            new FeaturePipeline(spec).columns(),
+            spec.target().field(),
+            spec.target().transform().name().toLowerCase(Locale.ROOT),
+            new ExecutionConfig(
+                ExecutionProvider.CPU, true, 0, spec.execution().intraOpThreads(), 1),
+            ModelRegistry.Listener.NONE)) {
       registry.offer(PipelineModels.fixed(spec, 42), "bench");
-      results.add(measure("forecaster", ForecastTopology.build(benchSpec, registry, ForecastMetrics.NOOP), out("forecast"), events));
+      results.add(
+          measure(
+              "forecaster",
+              ForecastTopology.build(benchSpec, registry, ForecastMetrics.NOOP),
+              out("forecast"),
+              events));
     }
     progress.accept(3);
     return results;
@@ -115,10 +127,26 @@ public final class EndToEndBench {
 
   private TopologySpec benchSpec(String input) {
     var t = spec.topics();
-    return new TopologySpec(spec.name(), spec.applicationId(),
-        new TopologySpec.Topics(input, out("forecast"), "bench-" + runId + "-dlq", t.model(), t.partitions(), (short) 1),
-        spec.seriesId(), spec.timestamp(), spec.features(), spec.target(), spec.model(), spec.policies(),
-        spec.training(), spec.execution(), spec.processing(), spec.csv());
+    return new TopologySpec(
+        spec.name(),
+        spec.applicationId(),
+        new TopologySpec.Topics(
+            input,
+            out("forecast"),
+            "bench-" + runId + "-dlq",
+            t.model(),
+            t.partitions(),
+            (short) 1),
+        spec.seriesId(),
+        spec.timestamp(),
+        spec.features(),
+        spec.target(),
+        spec.model(),
+        spec.policies(),
+        spec.training(),
+        spec.execution(),
+        spec.processing(),
+        spec.csv());
   }
 
   private void produce(String topic, int events, int series) throws Exception {
@@ -129,7 +157,8 @@ public final class EndToEndBench {
     Random r = new Random(1);
     Instant start = Instant.parse("2020-01-01T00:00:00Z");
     List<String> fields = FeaturePipeline.inputFields(spec);
-    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
       for (int i = 0; i < events; i++) {
         int s = i % series;
         int step = i / series;
@@ -139,14 +168,18 @@ public final class EndToEndBench {
         if (spec.seriesId().from() == TopologySpec.SeriesIdSource.FIELD) {
           sb.append('"').append(spec.seriesId().field()).append("\":\"").append(id).append("\",");
         }
-        sb.append('"').append(spec.timestamp().field()).append("\":").append(start.plusSeconds(3600L * step).toEpochMilli());
+        sb.append('"')
+            .append(spec.timestamp().field())
+            .append("\":")
+            .append(start.plusSeconds(3600L * step).toEpochMilli());
         double v = 50 + 10 * Math.sin(step * 2 * Math.PI / 24 + s) + r.nextGaussian();
         sb.append(",\"").append(spec.target().field()).append("\":").append(v);
         for (String f : fields) {
           sb.append(",\"").append(f).append("\":").append(1000 + r.nextGaussian());
         }
         sb.append('}');
-        producer.send(new ProducerRecord<>(topic, id, sb.toString().getBytes(StandardCharsets.UTF_8)));
+        producer.send(
+            new ProducerRecord<>(topic, id, sb.toString().getBytes(StandardCharsets.UTF_8)));
       }
       producer.flush();
     }
@@ -163,48 +196,71 @@ public final class EndToEndBench {
     FeaturePipeline pipeline = new FeaturePipeline(spec);
     int h = spec.training().hiddenSize() * spec.training().layers();
     int[] sizes = spec.training().cell().equalsIgnoreCase("gru") ? new int[] {h} : new int[] {h, h};
-    SeriesState template = SeriesState.fresh("bench", sizes, FeaturePipeline.inputFields(spec).size(),
-        spec.model().ringBuffer(), pipeline.width());
+    SeriesState template =
+        SeriesState.fresh(
+            "bench",
+            sizes,
+            FeaturePipeline.inputFields(spec).size(),
+            spec.model().ringBuffer(),
+            pipeline.width());
     for (int i = 0; i < spec.model().ringBuffer(); i++) {
       template.push(new float[pipeline.width()]);
     }
     byte[] stateBytes = SeriesStateSerde.write(template);
     StreamsBuilder b = new StreamsBuilder();
-    b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("identity-state"),
-        Serdes.ByteArray(), Serdes.ByteArray()));
+    b.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore("identity-state"),
+            Serdes.ByteArray(),
+            Serdes.ByteArray()));
     b.stream(input, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("input"))
-        .process(() -> new Processor<byte[], byte[], byte[], byte[]>() {
-          private KeyValueStore<byte[], byte[]> store;
-          private ProcessorContext<byte[], byte[]> ctx;
+        .process(
+            () ->
+                new Processor<byte[], byte[], byte[], byte[]>() {
+                  private KeyValueStore<byte[], byte[]> store;
+                  private ProcessorContext<byte[], byte[]> ctx;
 
-          @Override
-          public void init(ProcessorContext<byte[], byte[]> context) {
-            ctx = context;
-            store = context.getStateStore("identity-state");
-          }
+                  @Override
+                  public void init(ProcessorContext<byte[], byte[]> context) {
+                    ctx = context;
+                    store = context.getStateStore("identity-state");
+                  }
 
-          @Override
-          public void process(Record<byte[], byte[]> record) {
-            byte[] old = store.get(record.key());
-            store.put(record.key(), old == null ? stateBytes.clone() : old);
-            ctx.forward(record);
-          }
-        }, Named.as("identity"), "identity-state")
-        .to(out("stateful"), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("output"));
+                  @Override
+                  public void process(Record<byte[], byte[]> record) {
+                    byte[] old = store.get(record.key());
+                    store.put(record.key(), old == null ? stateBytes.clone() : old);
+                    ctx.forward(record);
+                  }
+                },
+            Named.as("identity"),
+            "identity-state")
+        .to(
+            out("stateful"),
+            Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("output"));
     return b.build();
   }
 
-  private Result measure(String name, Topology topology, String outputTopic, int expected) throws Exception {
-    Properties props = ForecastTopology.streamsConfig(spec, bootstrap,
-        Files.createDirectories(stateDir.resolve(runId + "-" + name.replace(' ', '-'))), Map.of());
+  private Result measure(String name, Topology topology, String outputTopic, int expected)
+      throws Exception {
+    Properties props =
+        ForecastTopology.streamsConfig(
+            spec,
+            bootstrap,
+            Files.createDirectories(stateDir.resolve(runId + "-" + name.replace(' ', '-'))),
+            Map.of());
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "bench-" + runId + "-" + name.replace(' ', '-'));
-    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    var os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     Map<String, Object> c = new HashMap<>();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> parts = new ArrayList<>();
-      consumer.partitionsFor(outputTopic).forEach(pi -> parts.add(new TopicPartition(outputTopic, pi.partition())));
+      consumer
+          .partitionsFor(outputTopic)
+          .forEach(pi -> parts.add(new TopicPartition(outputTopic, pi.partition())));
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
       long cpu0 = os.getProcessCpuTime();
@@ -216,7 +272,8 @@ public final class EndToEndBench {
         while (seen < expected) {
           seen += consumer.poll(Duration.ofMillis(100)).count();
           if (System.nanoTime() > deadline) {
-            throw new IllegalStateException(name + ": only " + seen + " of " + expected + " records in 10 minutes");
+            throw new IllegalStateException(
+                name + ": only " + seen + " of " + expected + " records in 10 minutes");
           }
         }
         double secs = (System.nanoTime() - t0) / 1e9;

@@ -23,10 +23,16 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Option(names = "--events", defaultValue = "50000", description = "Events. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--events",
+      defaultValue = "50000",
+      description = "Events. Default: ${DEFAULT-VALUE}")
   int events;
 
-  @Option(names = "--series", defaultValue = "200", description = "Series. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--series",
+      defaultValue = "200",
+      description = "Series. Default: ${DEFAULT-VALUE}")
   int series;
 
   @Option(names = "--jmh", description = "Run the JMH step benchmark (StepBenchmark) instead.")
@@ -47,22 +53,35 @@ final class BenchCommand implements Callable<Integer> {
       bootstrap = broker.bootstrapServers();
     }
     try {
-      System.out.printf("stepcast bench: pipeline %s, %d events, %d series, %d partitions, %s, one process%s%n",
-          spec.name(), events, series, spec.topics().partitions(), spec.processing().guarantee(),
-          broker == null ? " against " + bootstrap : " with an embedded broker (its CPU counts in every row)");
-      List<EndToEndBench.Result> r = new EndToEndBench(spec, bootstrap, work.resolve("state"))
-          .run(events, series, i -> System.err.println("  done " + i + "/3"));
+      System.out.printf(
+          "stepcast bench: pipeline %s, %d events, %d series, %d partitions, %s, one process%s%n",
+          spec.name(),
+          events,
+          series,
+          spec.topics().partitions(),
+          spec.processing().guarantee(),
+          broker == null
+              ? " against " + bootstrap
+              : " with an embedded broker (its CPU counts in every row)");
+      List<EndToEndBench.Result> r =
+          new EndToEndBench(spec, bootstrap, work.resolve("state"))
+              .run(events, series, i -> System.err.println("  done " + i + "/3"));
       System.out.printf("%-20s %12s %14s%n", "topology", "records/s", "CPU us/record");
       for (EndToEndBench.Result x : r) {
-        System.out.printf("%-20s %12.0f %14.1f%n", x.name(), x.recordsPerSecond(), x.cpuMicrosPerRecord());
+        System.out.printf(
+            "%-20s %12.0f %14.1f%n", x.name(), x.recordsPerSecond(), x.cpuMicrosPerRecord());
       }
       EndToEndBench.Result pass = r.get(0);
       EndToEndBench.Result stateful = r.get(1);
       EndToEndBench.Result fc = r.get(2);
-      System.out.printf("forecaster / pass-through: %.2fx throughput, %.2fx CPU per record%n",
-          fc.recordsPerSecond() / pass.recordsPerSecond(), fc.cpuMicrosPerRecord() / pass.cpuMicrosPerRecord());
-      System.out.printf("forecaster / stateful:     %.2fx throughput, %.2fx CPU per record%n",
-          fc.recordsPerSecond() / stateful.recordsPerSecond(), fc.cpuMicrosPerRecord() / stateful.cpuMicrosPerRecord());
+      System.out.printf(
+          "forecaster / pass-through: %.2fx throughput, %.2fx CPU per record%n",
+          fc.recordsPerSecond() / pass.recordsPerSecond(),
+          fc.cpuMicrosPerRecord() / pass.cpuMicrosPerRecord());
+      System.out.printf(
+          "forecaster / stateful:     %.2fx throughput, %.2fx CPU per record%n",
+          fc.recordsPerSecond() / stateful.recordsPerSecond(),
+          fc.cpuMicrosPerRecord() / stateful.cpuMicrosPerRecord());
       return 0;
     } finally {
       if (broker != null) {

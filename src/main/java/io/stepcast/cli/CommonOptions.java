@@ -35,7 +35,8 @@ final class CommonOptions {
   String requireBootstrap(String command) {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
       throw new UserException(
-          command + " needs a broker: pass --bootstrap-servers HOST:PORT or set STEPCAST_BOOTSTRAP_SERVERS");
+          command
+              + " needs a broker: pass --bootstrap-servers HOST:PORT or set STEPCAST_BOOTSTRAP_SERVERS");
     }
     return bootstrapServers;
   }

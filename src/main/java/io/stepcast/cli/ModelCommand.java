@@ -30,7 +30,13 @@ final class ModelCommand implements Runnable {
   }
 
   /** Writes a model to a file and/or the model topic, atomically. */
-  static void deliver(byte[] onnx, String version, TopologySpec spec, Path out, boolean publish, CommonOptions common)
+  static void deliver(
+      byte[] onnx,
+      String version,
+      TopologySpec spec,
+      Path out,
+      boolean publish,
+      CommonOptions common)
       throws Exception {
     if (out != null) {
       Path target = Files.isDirectory(out) ? out.resolve(version + ".onnx") : out;
@@ -42,23 +48,42 @@ final class ModelCommand implements Runnable {
       System.out.println("wrote " + target + " (" + onnx.length + " bytes)");
     }
     if (publish) {
-      ModelTopic.publish(common.requireBootstrap("--publish"), CommonOptions.clientProperties(),
-          spec.topics().model(), spec.name(), version, onnx);
-      System.out.println("published " + version + " to topic " + spec.topics().model() + " (key " + spec.name() + ")");
+      ModelTopic.publish(
+          common.requireBootstrap("--publish"),
+          CommonOptions.clientProperties(),
+          spec.topics().model(),
+          spec.name(),
+          version,
+          onnx);
+      System.out.println(
+          "published "
+              + version
+              + " to topic "
+              + spec.topics().model()
+              + " (key "
+              + spec.name()
+              + ")");
     }
   }
 
   @Command(
       name = "export",
       mixinStandardHelpOptions = true,
-      description = "Exports a step model for the pipeline built from fixed seeded weights (forecasts close to persistence until a trained model replaces it).")
+      description =
+          "Exports a step model for the pipeline built from fixed seeded weights (forecasts close to persistence until a trained model replaces it).")
   static final class Export implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the fixed weights. Default: ${DEFAULT-VALUE}")
+    @Option(
+        names = "--seed",
+        defaultValue = "42",
+        description = "Seed of the fixed weights. Default: ${DEFAULT-VALUE}")
     long seed;
 
-    @Option(names = "--out", description = "File or directory to write the model to. Default: the spec's model.directory")
+    @Option(
+        names = "--out",
+        description =
+            "File or directory to write the model to. Default: the spec's model.directory")
     Path out;
 
     @Option(names = "--publish", description = "Also publish it to the model topic.")
@@ -68,9 +93,14 @@ final class ModelCommand implements Runnable {
     public Integer call() throws Exception {
       TopologySpec spec = common.spec();
       byte[] onnx = PipelineModels.fixed(spec, seed);
-      Path target = out != null ? out : spec.model().directory() == null ? null : Path.of(spec.model().directory());
+      Path target =
+          out != null
+              ? out
+              : spec.model().directory() == null ? null : Path.of(spec.model().directory());
       if (target == null && !publish) {
-        throw new UserException("nowhere to export to: pass --out FILE, --publish, or set model.directory in " + common.topology);
+        throw new UserException(
+            "nowhere to export to: pass --out FILE, --publish, or set model.directory in "
+                + common.topology);
       }
       if (target != null && out == null) {
         Files.createDirectories(target);
@@ -81,7 +111,10 @@ final class ModelCommand implements Runnable {
     }
   }
 
-  @Command(name = "inspect", mixinStandardHelpOptions = true, description = "Loads a model, checks its signature and golden vectors, and prints its spec.")
+  @Command(
+      name = "inspect",
+      mixinStandardHelpOptions = true,
+      description = "Loads a model, checks its signature and golden vectors, and prints its spec.")
   static final class Inspect implements Callable<Integer> {
     @Parameters(index = "0", description = "The .onnx file.")
     Path file;
@@ -89,8 +122,14 @@ final class ModelCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       try (StepModel m = StepModel.load(file, ExecutionConfig.cpu())) {
-        System.out.println("model " + m.version() + ": valid (signature and "
-            + m.spec().golden().steps() + " golden steps checked on " + m.provider() + ")");
+        System.out.println(
+            "model "
+                + m.version()
+                + ": valid (signature and "
+                + m.spec().golden().steps()
+                + " golden steps checked on "
+                + m.provider()
+                + ")");
         System.out.println(m.spec().toJson());
         return 0;
       } catch (ModelException e) {

@@ -12,17 +12,24 @@ import picocli.CommandLine.Option;
 @Command(
     name = "replay",
     mixinStandardHelpOptions = true,
-    description = "Sends a CSV file's rows as JSON events to the pipeline's input topic, keyed as the spec's csv section says, at a given rate.")
+    description =
+        "Sends a CSV file's rows as JSON events to the pipeline's input topic, keyed as the spec's csv section says, at a given rate.")
 final class ReplayCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
   @Option(names = "--csv", required = true, description = "CSV file with a header row.")
   Path csv;
 
-  @Option(names = "--rate", defaultValue = "0", description = "Events per second; 0 = as fast as possible. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--rate",
+      defaultValue = "0",
+      description = "Events per second; 0 = as fast as possible. Default: ${DEFAULT-VALUE}")
   double rate;
 
-  @Option(names = "--skip", defaultValue = "0", description = "Rows to skip first. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--skip",
+      defaultValue = "0",
+      description = "Rows to skip first. Default: ${DEFAULT-VALUE}")
   long skip;
 
   @Option(names = "--limit", defaultValue = "-1", description = "Rows to send at most (-1: all).")
@@ -52,11 +59,14 @@ final class ReplayCommand implements Callable<Integer> {
     } else if (spec.seriesId().field() != null) {
       b.keyColumn(spec.seriesId().field());
     } else {
-      throw new UserException(common.topology + ": field 'csv': says neither keyColumn nor key. Fix: set csv.keyColumn (a CSV column) or csv.key (one series)");
+      throw new UserException(
+          common.topology
+              + ": field 'csv': says neither keyColumn nor key. Fix: set csv.keyColumn (a CSV column) or csv.key (one series)");
     }
     long sent = b.build().run();
     bar.done();
-    System.out.println("sent " + sent + " events to " + (topic == null ? spec.topics().input() : topic));
+    System.out.println(
+        "sent " + sent + " events to " + (topic == null ? spec.topics().input() : topic));
     return 0;
   }
 }

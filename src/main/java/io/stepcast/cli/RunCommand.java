@@ -21,23 +21,37 @@ import picocli.CommandLine.Option;
 final class RunCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Option(names = "--state-dir", description = "Kafka Streams state directory. Env: STEPCAST_STATE_DIR. Default: ${DEFAULT-VALUE}",
+  @Option(
+      names = "--state-dir",
+      description =
+          "Kafka Streams state directory. Env: STEPCAST_STATE_DIR. Default: ${DEFAULT-VALUE}",
       defaultValue = "${env:STEPCAST_STATE_DIR:-data/state}")
   Path stateDir;
 
-  @Option(names = "--http-port", description = "HTTP port for /metrics, /health and /series. Env: STEPCAST_HTTP_PORT. Default: ${DEFAULT-VALUE}",
+  @Option(
+      names = "--http-port",
+      description =
+          "HTTP port for /metrics, /health and /series. Env: STEPCAST_HTTP_PORT. Default: ${DEFAULT-VALUE}",
       defaultValue = "${env:STEPCAST_HTTP_PORT:-8080}")
   int httpPort;
 
-  @Option(names = "--application-server", description = "host:port at which other instances reach this one's HTTP API (Kafka Streams application.server). Env: STEPCAST_APPLICATION_SERVER",
+  @Option(
+      names = "--application-server",
+      description =
+          "host:port at which other instances reach this one's HTTP API (Kafka Streams application.server). Env: STEPCAST_APPLICATION_SERVER",
       defaultValue = "${env:STEPCAST_APPLICATION_SERVER}")
   String applicationServer;
 
-  @Option(names = "--model-dir", description = "Watch this directory for models (overrides model.directory). Env: STEPCAST_MODEL_DIR",
+  @Option(
+      names = "--model-dir",
+      description =
+          "Watch this directory for models (overrides model.directory). Env: STEPCAST_MODEL_DIR",
       defaultValue = "${env:STEPCAST_MODEL_DIR}")
   Path modelDir;
 
-  @Option(names = "--data-dir", description = "Data directory of the embedded broker. Default: ${DEFAULT-VALUE}",
+  @Option(
+      names = "--data-dir",
+      description = "Data directory of the embedded broker. Default: ${DEFAULT-VALUE}",
       defaultValue = "data/kafka")
   Path dataDir;
 
@@ -49,23 +63,44 @@ final class RunCommand implements Callable<Integer> {
     if (bootstrap == null || bootstrap.isBlank()) {
       broker = EmbeddedKafkaBroker.start(dataDir);
       bootstrap = broker.bootstrapServers();
-      System.err.println("stepcast: no --bootstrap-servers given; started an embedded KRaft broker at "
-          + bootstrap + " (data in " + dataDir + ")");
+      System.err.println(
+          "stepcast: no --bootstrap-servers given; started an embedded KRaft broker at "
+              + bootstrap
+              + " (data in "
+              + dataDir
+              + ")");
     }
     ForecastService service =
         ForecastService.start(
-            new ForecastService.Options(spec, bootstrap, stateDir, httpPort, applicationServer, modelDir,
+            new ForecastService.Options(
+                spec,
+                bootstrap,
+                stateDir,
+                httpPort,
+                applicationServer,
+                modelDir,
                 CommonOptions.clientProperties()));
     EmbeddedKafkaBroker b = broker;
-    Thread hook = new Thread(() -> {
-      service.close();
-      if (b != null) {
-        b.close();
-      }
-    }, "stepcast-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              service.close();
+              if (b != null) {
+                b.close();
+              }
+            },
+            "stepcast-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    System.err.println("stepcast: pipeline " + spec.name() + " running; " + spec.topics().input()
-        + " -> " + spec.topics().output() + "; http://localhost:" + service.httpPort() + "/metrics");
+    System.err.println(
+        "stepcast: pipeline "
+            + spec.name()
+            + " running; "
+            + spec.topics().input()
+            + " -> "
+            + spec.topics().output()
+            + "; http://localhost:"
+            + service.httpPort()
+            + "/metrics");
     service.awaitStop();
     return 1;
   }

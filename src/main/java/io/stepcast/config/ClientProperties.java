@@ -20,7 +20,8 @@ public final class ClientProperties {
     Map<String, String> out = new TreeMap<>();
     for (Map.Entry<String, String> e : env.entrySet()) {
       if (e.getKey().startsWith(PREFIX) && e.getKey().length() > PREFIX.length()) {
-        String name = e.getKey().substring(PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+        String name =
+            e.getKey().substring(PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
         out.put(name, e.getValue());
       }
     }

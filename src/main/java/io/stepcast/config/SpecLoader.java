@@ -38,8 +38,8 @@ import java.util.stream.Collectors;
  * Reads a topology spec: the YAML file over built-in defaults, then environment overrides, then
  * validation. Every error names the file, the field and the fix.
  *
- * <p>Any field can be overridden by an environment variable named {@code STEPCAST_} followed by
- * its path in upper snake case: {@code topics.deadLetter} is {@code STEPCAST_TOPICS_DEAD_LETTER},
+ * <p>Any field can be overridden by an environment variable named {@code STEPCAST_} followed by its
+ * path in upper snake case: {@code topics.deadLetter} is {@code STEPCAST_TOPICS_DEAD_LETTER},
  * {@code features} (a list) is {@code STEPCAST_FEATURES='[{field: pressure}]'}. Values are read as
  * YAML, so numbers, booleans and lists keep their types.
  */
@@ -72,7 +72,10 @@ public final class SpecLoader {
       user = YAML.readTree(Files.readString(file));
     } catch (NoSuchFileException e) {
       throw new ConfigException(
-          source, "(file)", "the file does not exist", "pass an existing spec, e.g. topologies/weather.yaml");
+          source,
+          "(file)",
+          "the file does not exist",
+          "pass an existing spec, e.g. topologies/weather.yaml");
     } catch (JsonProcessingException e) {
       throw new ConfigException(
           source,
@@ -84,7 +87,10 @@ public final class SpecLoader {
     }
     if (user == null || !user.isObject()) {
       throw new ConfigException(
-          source, "(file)", "the file is empty or not a mapping", "write the spec as a YAML mapping");
+          source,
+          "(file)",
+          "the file is empty or not a mapping",
+          "write the spec as a YAML mapping");
     }
     return fromTree(source, (ObjectNode) user, env);
   }
@@ -130,7 +136,10 @@ public final class SpecLoader {
       throw error(source, fromEnv, path, "'" + e.getValue() + "' is not valid", allowed);
     } catch (JsonMappingException e) {
       throw error(
-          source, fromEnv, path(e), "has the wrong type (" + e.getOriginalMessage() + ")",
+          source,
+          fromEnv,
+          path(e),
+          "has the wrong type (" + e.getOriginalMessage() + ")",
           "check the field against topologies/README or an example spec");
     } catch (JsonProcessingException e) {
       throw new ConfigException(source, "(file)", e.getOriginalMessage(), "correct the spec");
@@ -142,7 +151,8 @@ public final class SpecLoader {
   private static ConfigException error(
       String source, Map<String, String> fromEnv, String field, String problem, String fix) {
     String env = fromEnv.get(field);
-    String where = env == null ? source : source + " (overridden by environment variable " + env + ")";
+    String where =
+        env == null ? source : source + " (overridden by environment variable " + env + ")";
     return new ConfigException(where, field, problem, fix);
   }
 
@@ -259,70 +269,125 @@ public final class SpecLoader {
     requireTopic(src, env, "topics.model", t.model());
     Set<String> distinct = new HashSet<>(List.of(t.input(), t.output(), t.deadLetter(), t.model()));
     if (distinct.size() != 4) {
-      throw error(src, env, "topics", "input, output, deadLetter and model name the same topic",
+      throw error(
+          src,
+          env,
+          "topics",
+          "input, output, deadLetter and model name the same topic",
           "give each its own topic name");
     }
     if (t.partitions() < 1) {
       throw error(src, env, "topics.partitions", "must be at least 1", "set topics.partitions: 4");
     }
     if (t.replicationFactor() < 1) {
-      throw error(src, env, "topics.replicationFactor", "must be at least 1",
+      throw error(
+          src,
+          env,
+          "topics.replicationFactor",
+          "must be at least 1",
           "set topics.replicationFactor to 3 on a production cluster, 1 on a single broker");
     }
     if (s.applicationId() == null || s.applicationId().isBlank()) {
-      throw error(src, env, "applicationId", "is empty", "remove it (default stepcast-NAME) or set one");
+      throw error(
+          src, env, "applicationId", "is empty", "remove it (default stepcast-NAME) or set one");
     }
     if (s.seriesId().from() == null) {
       throw error(src, env, "seriesId.from", "is missing", "set seriesId.from: key or field");
     }
     if (s.seriesId().from() == TopologySpec.SeriesIdSource.FIELD && blank(s.seriesId().field())) {
-      throw error(src, env, "seriesId.field", "is missing while seriesId.from is field",
+      throw error(
+          src,
+          env,
+          "seriesId.field",
+          "is missing while seriesId.from is field",
           "name the JSON field that holds the series id, e.g. seriesId.field: symbol");
     }
     var ts = s.timestamp();
     if (blank(ts.field())) {
-      throw error(src, env, "timestamp.field", "is missing", "name the event-time field, e.g. timestamp.field: date");
+      throw error(
+          src,
+          env,
+          "timestamp.field",
+          "is missing",
+          "name the event-time field, e.g. timestamp.field: date");
     }
     if (ts.format() == TopologySpec.TimestampFormat.PATTERN) {
       if (blank(ts.pattern())) {
-        throw error(src, env, "timestamp.pattern", "is missing while timestamp.format is pattern",
+        throw error(
+            src,
+            env,
+            "timestamp.pattern",
+            "is missing while timestamp.format is pattern",
             "give a java.time pattern, e.g. timestamp.pattern: 'MMM d yyyy'");
       }
       try {
         DateTimeFormatter.ofPattern(ts.pattern(), Locale.ROOT);
       } catch (IllegalArgumentException e) {
-        throw error(src, env, "timestamp.pattern", "'" + ts.pattern() + "' is not a valid pattern: " + e.getMessage(),
+        throw error(
+            src,
+            env,
+            "timestamp.pattern",
+            "'" + ts.pattern() + "' is not a valid pattern: " + e.getMessage(),
             "use java.time.format.DateTimeFormatter pattern letters");
       }
     }
     try {
       ZoneId.of(ts.zone());
     } catch (RuntimeException e) {
-      throw error(src, env, "timestamp.zone", "'" + ts.zone() + "' is not a time zone", "use e.g. UTC or America/Los_Angeles");
+      throw error(
+          src,
+          env,
+          "timestamp.zone",
+          "'" + ts.zone() + "' is not a time zone",
+          "use e.g. UTC or America/Los_Angeles");
     }
     if (s.target() == null || blank(s.target().field())) {
-      throw error(src, env, "target.field", "is missing", "name the numeric field to forecast, e.g. target.field: temperature");
+      throw error(
+          src,
+          env,
+          "target.field",
+          "is missing",
+          "name the numeric field to forecast, e.g. target.field: temperature");
     }
     if (s.target().transform() == null) {
-      throw error(src, env, "target.transform", "is missing", "use one of none, difference, log_return");
+      throw error(
+          src, env, "target.transform", "is missing", "use one of none, difference, log_return");
     }
     if (s.target().season() != null && s.target().season() < 2) {
-      throw error(src, env, "target.season", "must be at least 2 events", "set the season length in events, e.g. 24 for hourly data with a daily cycle, or remove it");
+      throw error(
+          src,
+          env,
+          "target.season",
+          "must be at least 2 events",
+          "set the season length in events, e.g. 24 for hourly data with a daily cycle, or remove it");
     }
     List<Feature> features = s.features() == null ? List.of() : s.features();
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < features.size(); i++) {
       Feature f = features.get(i);
       String at = "features[" + i + "]";
-      int kinds = (f.field() != null ? 1 : 0) + (f.calendar() != null ? 1 : 0)
-          + (Boolean.TRUE.equals(f.timeSincePrevious()) ? 1 : 0);
+      int kinds =
+          (f.field() != null ? 1 : 0)
+              + (f.calendar() != null ? 1 : 0)
+              + (Boolean.TRUE.equals(f.timeSincePrevious()) ? 1 : 0);
       if (kinds != 1) {
-        throw error(src, env, at, "must have exactly one of field, calendar, timeSincePrevious: true",
+        throw error(
+            src,
+            env,
+            at,
+            "must have exactly one of field, calendar, timeSincePrevious: true",
             "write e.g. '- field: pressure' or '- calendar: hour_of_day'");
       }
-      String key = f.field() != null ? "field:" + f.field() : f.calendar() != null ? "calendar:" + f.calendar() : "dt";
+      String key =
+          f.field() != null
+              ? "field:" + f.field()
+              : f.calendar() != null ? "calendar:" + f.calendar() : "dt";
       if (f.field() != null && f.field().equals(s.target().field())) {
-        throw error(src, env, at + ".field", "'" + f.field() + "' is the target, which is always an input",
+        throw error(
+            src,
+            env,
+            at + ".field",
+            "'" + f.field() + "' is the target, which is always an input",
             "remove this feature");
       }
       if (!seen.add(key)) {
@@ -331,14 +396,20 @@ public final class SpecLoader {
     }
     var m = s.model();
     if (m.ringBuffer() < 0 || m.ringBuffer() > 4096) {
-      throw error(src, env, "model.ringBuffer", "must be between 0 and 4096", "set the number of recent events kept per series for burn-in, e.g. 32");
+      throw error(
+          src,
+          env,
+          "model.ringBuffer",
+          "must be between 0 and 4096",
+          "set the number of recent events kept per series for burn-in, e.g. 32");
     }
     if (m.pollIntervalMs() < 100) {
       throw error(src, env, "model.pollIntervalMs", "must be at least 100", "set e.g. 2000");
     }
     var tr = s.training();
     if (!List.of("lstm", "gru").contains(tr.cell().toLowerCase(Locale.ROOT))) {
-      throw error(src, env, "training.cell", "'" + tr.cell() + "' is not a cell type", "use lstm or gru");
+      throw error(
+          src, env, "training.cell", "'" + tr.cell() + "' is not a cell type", "use lstm or gru");
     }
     if (tr.layers() < 1 || tr.layers() > 8) {
       throw error(src, env, "training.layers", "must be between 1 and 8", "set e.g. 1");
@@ -350,18 +421,28 @@ public final class SpecLoader {
       throw error(src, env, "training.validationFraction", "must be in (0, 0.9)", "set e.g. 0.2");
     }
     if (!List.of("mse", "huber").contains(tr.loss().toLowerCase(Locale.ROOT))) {
-      throw error(src, env, "training.loss", "'" + tr.loss() + "' is not a loss", "use mse or huber");
+      throw error(
+          src, env, "training.loss", "'" + tr.loss() + "' is not a loss", "use mse or huber");
     }
     var ex = s.execution();
     if (!List.of("cpu", "cuda").contains(ex.provider().toLowerCase(Locale.ROOT))) {
-      throw error(src, env, "execution.provider", "'" + ex.provider() + "' is not a provider", "use cpu or cuda");
+      throw error(
+          src,
+          env,
+          "execution.provider",
+          "'" + ex.provider() + "' is not a provider",
+          "use cpu or cuda");
     }
     if (ex.intraOpThreads() < 1) {
       throw error(src, env, "execution.intraOpThreads", "must be at least 1", "set e.g. 1");
     }
     var p = s.processing();
     if (!List.of("exactly_once_v2", "at_least_once").contains(p.guarantee())) {
-      throw error(src, env, "processing.guarantee", "'" + p.guarantee() + "' is not supported",
+      throw error(
+          src,
+          env,
+          "processing.guarantee",
+          "'" + p.guarantee() + "' is not supported",
           "use exactly_once_v2 (default) or at_least_once");
     }
     if (p.numStreamThreads() < 1) {
@@ -377,7 +458,11 @@ public final class SpecLoader {
 
   private static void requireTopic(String src, Map<String, String> env, String field, String name) {
     if (name == null || !TOPIC.matcher(name).matches() || name.equals(".") || name.equals("..")) {
-      throw error(src, env, field, name == null ? "is missing" : "'" + name + "' is not a valid topic name",
+      throw error(
+          src,
+          env,
+          field,
+          name == null ? "is missing" : "'" + name + "' is not a valid topic name",
           "use letters, digits, '.', '_' and '-' (at most 249)");
     }
   }

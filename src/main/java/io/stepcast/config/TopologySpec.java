@@ -3,12 +3,12 @@ package io.stepcast.config;
 import java.util.List;
 
 /**
- * One forecasting pipeline, as written in {@code topologies/NAME.yaml}: where events come from,
- * how a series and its features are read, where forecasts and dead letters go, where models come
- * from, and the policies for missing values and model swaps.
+ * One forecasting pipeline, as written in {@code topologies/NAME.yaml}: where events come from, how
+ * a series and its features are read, where forecasts and dead letters go, where models come from,
+ * and the policies for missing values and model swaps.
  *
- * <p>Load it with {@link SpecLoader}, which applies environment overrides and validates every
- * field before any Kafka client starts.
+ * <p>Load it with {@link SpecLoader}, which applies environment overrides and validates every field
+ * before any Kafka client starts.
  */
 public record TopologySpec(
     String name,
@@ -25,7 +25,9 @@ public record TopologySpec(
     Processing processing,
     Csv csv) {
 
-  /** Topic names; {@code partitions} and {@code replicationFactor} apply when stepcast creates them. */
+  /**
+   * Topic names; {@code partitions} and {@code replicationFactor} apply when stepcast creates them.
+   */
   public record Topics(
       String input,
       String output,
@@ -48,8 +50,8 @@ public record TopologySpec(
   public record Feature(String field, CalendarFeature calendar, Boolean timeSincePrevious) {}
 
   /**
-   * The value to forecast. The model learns the transformed target; forecasts are always emitted
-   * in the target's own units. {@code season} (in events) enables the seasonal-naive baseline.
+   * The value to forecast. The model learns the transformed target; forecasts are always emitted in
+   * the target's own units. {@code season} (in events) enables the seasonal-naive baseline.
    */
   public record Target(String field, TargetTransform transform, Integer season) {}
 
@@ -93,8 +95,8 @@ public record TopologySpec(
       String guarantee, int numStreamThreads, int standbyReplicas, long commitIntervalMs) {}
 
   /**
-   * How CSV history maps to events (for {@code replay} and {@code train --csv}): the key column,
-   * or a constant key when the file holds one series.
+   * How CSV history maps to events (for {@code replay} and {@code train --csv}): the key column, or
+   * a constant key when the file holds one series.
    */
   public record Csv(String keyColumn, String key) {}
 

@@ -117,11 +117,21 @@ public final class EventParser {
         if (s == SLOT_ID) {
           if (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NUMBER_INT) {
             id = p.getText();
-            if (id.isEmpty() || id.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES || hasControl(id)) {
-              return result.reject(Rejection.BAD_KEY, "series id field '" + name + "' is empty, longer than " + MAX_ID_BYTES + " bytes or has control characters");
+            if (id.isEmpty()
+                || id.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES
+                || hasControl(id)) {
+              return result.reject(
+                  Rejection.BAD_KEY,
+                  "series id field '"
+                      + name
+                      + "' is empty, longer than "
+                      + MAX_ID_BYTES
+                      + " bytes or has control characters");
             }
           } else if (v != JsonToken.VALUE_NULL) {
-            return result.reject(Rejection.BAD_KEY, "series id field '" + name + "' is " + describe(v) + ", not a string");
+            return result.reject(
+                Rejection.BAD_KEY,
+                "series id field '" + name + "' is " + describe(v) + ", not a string");
           }
         } else if (s == SLOT_TIME) {
           if (v == JsonToken.VALUE_NULL) {
@@ -133,10 +143,19 @@ public final class EventParser {
             } else if (v == JsonToken.VALUE_NUMBER_INT) {
               event.timeMillis = p.getLongValue();
             } else {
-              return result.reject(Rejection.BAD_TIMESTAMP, "timestamp field '" + name + "' is " + describe(v));
+              return result.reject(
+                  Rejection.BAD_TIMESTAMP, "timestamp field '" + name + "' is " + describe(v));
             }
           } catch (DateTimeParseException e) {
-            return result.reject(Rejection.BAD_TIMESTAMP, "timestamp field '" + name + "' value '" + p.getText() + "' is not in the " + spec.timestamp().format().name().toLowerCase() + " format");
+            return result.reject(
+                Rejection.BAD_TIMESTAMP,
+                "timestamp field '"
+                    + name
+                    + "' value '"
+                    + p.getText()
+                    + "' is not in the "
+                    + spec.timestamp().format().name().toLowerCase()
+                    + " format");
           }
           timeSeen = true;
         } else {
@@ -147,7 +166,8 @@ public final class EventParser {
             if (v == JsonToken.VALUE_STRING && isNonFiniteWord(p.getText())) {
               return result.reject(Rejection.NOT_FINITE, "field '" + name + "' is " + p.getText());
             }
-            return result.reject(Rejection.NON_NUMERIC, "field '" + name + "' is " + describe(v) + ", not a number");
+            return result.reject(
+                Rejection.NON_NUMERIC, "field '" + name + "' is " + describe(v) + ", not a number");
           }
           double d = p.getDoubleValue();
           if (!Double.isFinite(d)) {
@@ -169,13 +189,16 @@ public final class EventParser {
         return result.reject(Rejection.MALFORMED_JSON, "trailing content after the JSON object");
       }
     } catch (IOException e) {
-      return result.reject(Rejection.MALFORMED_JSON, "not valid JSON: " + firstLine(e.getMessage()));
+      return result.reject(
+          Rejection.MALFORMED_JSON, "not valid JSON: " + firstLine(e.getMessage()));
     }
     if (id == null) {
-      return result.reject(Rejection.MISSING_FIELD, "series id field '" + spec.seriesId().field() + "' is missing");
+      return result.reject(
+          Rejection.MISSING_FIELD, "series id field '" + spec.seriesId().field() + "' is missing");
     }
     if (!timeSeen) {
-      return result.reject(Rejection.MISSING_FIELD, "timestamp field '" + spec.timestamp().field() + "' is missing");
+      return result.reject(
+          Rejection.MISSING_FIELD, "timestamp field '" + spec.timestamp().field() + "' is missing");
     }
     event.seriesId = id;
     if (!targetSeen) {
@@ -185,7 +208,13 @@ public final class EventParser {
           : result.skip(Rejection.MISSING_FIELD, msg);
     }
     if (positiveTarget && event.target <= 0) {
-      return result.reject(Rejection.NOT_POSITIVE, "target field '" + spec.target().field() + "' is " + event.target + ", but log_return needs positive values");
+      return result.reject(
+          Rejection.NOT_POSITIVE,
+          "target field '"
+              + spec.target().field()
+              + "' is "
+              + event.target
+              + ", but log_return needs positive values");
     }
     if (missing != MissingPolicy.CARRY_FORWARD) {
       for (int i = 0; i < seen.length; i++) {
@@ -236,8 +265,11 @@ public final class EventParser {
 
   private static boolean isNonFiniteWord(String s) {
     String t = s.trim();
-    return t.equalsIgnoreCase("nan") || t.equalsIgnoreCase("infinity") || t.equalsIgnoreCase("-infinity")
-        || t.equalsIgnoreCase("inf") || t.equalsIgnoreCase("-inf");
+    return t.equalsIgnoreCase("nan")
+        || t.equalsIgnoreCase("infinity")
+        || t.equalsIgnoreCase("-infinity")
+        || t.equalsIgnoreCase("inf")
+        || t.equalsIgnoreCase("-inf");
   }
 
   private static String describe(JsonToken t) {

@@ -35,7 +35,10 @@ public final class FeaturePipeline {
     this.zone = ZoneId.of(spec.timestamp().zone());
     List<String> cols = new ArrayList<>();
     String t = spec.target().field();
-    cols.add(transform == TargetTransform.NONE ? t : t + ":" + transform.name().toLowerCase(Locale.ROOT));
+    cols.add(
+        transform == TargetTransform.NONE
+            ? t
+            : t + ":" + transform.name().toLowerCase(Locale.ROOT));
     List<String> fields = inputFields(spec);
     cols.addAll(fields);
     List<TopologySpec.CalendarFeature> cal = new ArrayList<>();

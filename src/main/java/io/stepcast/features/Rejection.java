@@ -9,7 +9,10 @@ import java.util.Locale;
 public enum Rejection {
   /** The value is not JSON, or not a JSON object. */
   MALFORMED_JSON,
-  /** A required field (timestamp, target, series id, or an input under the reject policy) is absent or null. */
+  /**
+   * A required field (timestamp, target, series id, or an input under the reject policy) is absent
+   * or null.
+   */
   MISSING_FIELD,
   /** A numeric field holds something other than a number. */
   NON_NUMERIC,

@@ -1,9 +1,9 @@
 package io.stepcast.features;
 
 /**
- * What the feature pipeline needs to remember of a series between events: the previous event's
- * time and target, and the last seen value of each input field (for carry-forward). The server's
- * state store value and the trainer's replay both implement it, so both compute identical features.
+ * What the feature pipeline needs to remember of a series between events: the previous event's time
+ * and target, and the last seen value of each input field (for carry-forward). The server's state
+ * store value and the trainer's replay both implement it, so both compute identical features.
  */
 public interface SeriesMemory {
   /** Whether the series has seen an event before this one. */

@@ -4,9 +4,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Runs a series' events through the feature pipeline the way the server does, giving the input
- * rows {@code x} and the labels {@code y} (the next event's transformed target) the trainer learns
- * from. The last event has no label, so a series of n events gives n-1 rows.
+ * Runs a series' events through the feature pipeline the way the server does, giving the input rows
+ * {@code x} and the labels {@code y} (the next event's transformed target) the trainer learns from.
+ * The last event has no label, so a series of n events gives n-1 rows.
  */
 public final class SeriesReplay {
   private SeriesReplay() {}

@@ -53,7 +53,9 @@ public final class TimeParser {
     }
   }
 
-  /** Epoch milliseconds given as a JSON number (valid for every format: a number is epoch millis). */
+  /**
+   * Epoch milliseconds given as a JSON number (valid for every format: a number is epoch millis).
+   */
   public long fromNumber(double millis) {
     return (long) millis;
   }

@@ -58,7 +58,12 @@ public final class ModelTopic {
 
   /** Publishes a model for a pipeline and waits until it is acknowledged. */
   public static void publish(
-      String bootstrap, Map<String, ?> clientProps, String topic, String pipeline, String version, byte[] onnx)
+      String bootstrap,
+      Map<String, ?> clientProps,
+      String topic,
+      String pipeline,
+      String version,
+      byte[] onnx)
       throws InterruptedException, ExecutionException, TimeoutException {
     Map<String, Object> p = new HashMap<>(clientProps);
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -74,8 +79,11 @@ public final class ModelTopic {
     }
   }
 
-  /** Reads the latest model published for a pipeline, up to the topic's current end; null if none. */
-  public static byte[] latest(String bootstrap, Map<String, ?> clientProps, String topic, String pipeline) {
+  /**
+   * Reads the latest model published for a pipeline, up to the topic's current end; null if none.
+   */
+  public static byte[] latest(
+      String bootstrap, Map<String, ?> clientProps, String topic, String pipeline) {
     try (KafkaConsumer<String, byte[]> c = consumer(bootstrap, clientProps)) {
       List<TopicPartition> parts = partitions(c, topic);
       if (parts.isEmpty()) {
@@ -106,7 +114,8 @@ public final class ModelTopic {
     return true;
   }
 
-  private static KafkaConsumer<String, byte[]> consumer(String bootstrap, Map<String, ?> clientProps) {
+  private static KafkaConsumer<String, byte[]> consumer(
+      String bootstrap, Map<String, ?> clientProps) {
     Map<String, Object> p = new HashMap<>(clientProps);
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -129,8 +138,8 @@ public final class ModelTopic {
   }
 
   /**
-   * Follows the model topic in a background thread and offers each model published for the
-   * pipeline to the registry. No consumer group: every instance reads the whole topic.
+   * Follows the model topic in a background thread and offers each model published for the pipeline
+   * to the registry. No consumer group: every instance reads the whole topic.
    */
   public static final class Follower implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
@@ -138,7 +147,11 @@ public final class ModelTopic {
     private volatile boolean running = true;
 
     public Follower(
-        String bootstrap, Map<String, ?> clientProps, String topic, String pipeline, ModelRegistry registry) {
+        String bootstrap,
+        Map<String, ?> clientProps,
+        String topic,
+        String pipeline,
+        ModelRegistry registry) {
       this.consumer = consumer(bootstrap, clientProps);
       List<TopicPartition> parts = partitions(consumer, topic);
       consumer.assign(parts);

@@ -51,6 +51,38 @@ public final class Topics {
     return ensure(admin, name, partitions, configs, DEFAULT_TIMEOUT);
   }
 
+  /**
+   * Creates {@code name} with an explicit replication factor (3 on a production cluster) unless it
+   * exists. Returns whether this call created it.
+   */
+  public static boolean ensure(
+      Admin admin, String name, int partitions, short replication, Map<String, String> configs) {
+    Objects.requireNonNull(admin, "admin");
+    NewTopic topic =
+        new NewTopic(name, Optional.of(partitions), Optional.of(replication))
+            .configs(configs == null ? Map.of() : configs);
+    try {
+      admin
+          .createTopics(List.of(topic))
+          .all()
+          .get(DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      log.info(
+          "Created topic {} with {} partition(s), replication {}", name, partitions, replication);
+      return true;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
+        return false;
+      }
+      throw new org.apache.kafka.common.KafkaException(
+          "cannot create topic " + name + ": " + e.getCause(), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new org.apache.kafka.common.KafkaException("creating topic " + name + " timed out", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new org.apache.kafka.common.KafkaException("interrupted creating topic " + name, e);
+    }
+  }
+
   /** As {@link #ensure(Admin, String, int, Map)} with an explicit timeout. */
   public static boolean ensure(
       Admin admin, String name, int partitions, Map<String, String> configs, Duration timeout) {

@@ -180,10 +180,17 @@ public final class ModelRegistry implements AutoCloseable {
       return "the model is for pipeline '" + spec.pipeline() + "', not '" + pipeline + "'";
     }
     if (!columns.equals(spec.features())) {
-      return "the model expects features " + spec.features() + " but the pipeline computes " + columns;
+      return "the model expects features "
+          + spec.features()
+          + " but the pipeline computes "
+          + columns;
     }
     if (!target.equals(spec.target())) {
-      return "the model forecasts '" + spec.target() + "' but the pipeline's target is '" + target + "'";
+      return "the model forecasts '"
+          + spec.target()
+          + "' but the pipeline's target is '"
+          + target
+          + "'";
     }
     if (!transform.equals(spec.targetTransform())) {
       return "the model was trained on target transform '"

@@ -100,18 +100,29 @@ public final class ForecastService implements AutoCloseable {
             spec.target().transform().name().toLowerCase(Locale.ROOT),
             execution(spec),
             metrics);
-    Path modelDir = o.modelDir() != null ? o.modelDir()
-        : spec.model().directory() == null ? null : Path.of(spec.model().directory());
-    this.watcher = modelDir == null ? null
-        : new ModelDirectoryWatcher(modelDir, registry, spec.model().pollIntervalMs());
-    this.follower = spec.model().followTopic()
-        ? new ModelTopic.Follower(o.bootstrapServers(), o.clientProperties(), spec.topics().model(), spec.name(), registry)
-        : null;
+    Path modelDir =
+        o.modelDir() != null
+            ? o.modelDir()
+            : spec.model().directory() == null ? null : Path.of(spec.model().directory());
+    this.watcher =
+        modelDir == null
+            ? null
+            : new ModelDirectoryWatcher(modelDir, registry, spec.model().pollIntervalMs());
+    this.follower =
+        spec.model().followTopic()
+            ? new ModelTopic.Follower(
+                o.bootstrapServers(),
+                o.clientProperties(),
+                spec.topics().model(),
+                spec.name(),
+                registry)
+            : null;
     awaitModel(spec, modelDir);
 
     Files.createDirectories(o.stateDir());
     Properties props =
-        ForecastTopology.streamsConfig(spec, o.bootstrapServers(), o.stateDir(), o.clientProperties());
+        ForecastTopology.streamsConfig(
+            spec, o.bootstrapServers(), o.stateDir(), o.clientProperties());
     if (o.applicationServer() != null) {
       props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, o.applicationServer());
     }
@@ -136,11 +147,19 @@ public final class ForecastService implements AutoCloseable {
         .tag("pipeline", spec.name())
         .register(prometheus);
     ObjectMapper json = new ObjectMapper();
-    HostInfo self = o.applicationServer() == null ? null : HostInfo.buildFromEndpoint(o.applicationServer());
-    this.http = new HttpApi(o.httpPort(), prometheus, streams, registry, new SeriesQuery(spec, json), self, json);
+    HostInfo self =
+        o.applicationServer() == null ? null : HostInfo.buildFromEndpoint(o.applicationServer());
+    this.http =
+        new HttpApi(
+            o.httpPort(), prometheus, streams, registry, new SeriesQuery(spec, json), self, json);
     streams.start();
-    LOG.info("pipeline {}: {} -> {} (dead letters: {}), HTTP on port {}", spec.name(),
-        spec.topics().input(), spec.topics().output(), spec.topics().deadLetter(), http.port());
+    LOG.info(
+        "pipeline {}: {} -> {} (dead letters: {}), HTTP on port {}",
+        spec.name(),
+        spec.topics().input(),
+        spec.topics().output(),
+        spec.topics().deadLetter(),
+        http.port());
   }
 
   /** Starts an instance; returns once Kafka Streams has been started (not yet RUNNING). */
@@ -159,15 +178,23 @@ public final class ForecastService implements AutoCloseable {
   }
 
   private void awaitModel(TopologySpec spec, Path modelDir) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.model().startupTimeoutMs());
+    long deadline =
+        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.model().startupTimeoutMs());
     while (!registry.awaitModel(Duration.ofSeconds(10))) {
-      LOG.warn("pipeline {}: waiting for a model on topic {}{}; publish one with 'stepcast train "
-          + "--publish' or 'stepcast model export'{}", spec.name(), spec.topics().model(),
+      LOG.warn(
+          "pipeline {}: waiting for a model on topic {}{}; publish one with 'stepcast train "
+              + "--publish' or 'stepcast model export'{}",
+          spec.name(),
+          spec.topics().model(),
           modelDir == null ? "" : " or in " + modelDir.toAbsolutePath(),
           registry.lastRefusal() == null ? "" : " (last refused: " + registry.lastRefusal() + ")");
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("no valid model for pipeline " + spec.name() + " within "
-            + spec.model().startupTimeoutMs() + " ms (model.startupTimeoutMs)");
+        throw new IllegalStateException(
+            "no valid model for pipeline "
+                + spec.name()
+                + " within "
+                + spec.model().startupTimeoutMs()
+                + " ms (model.startupTimeoutMs)");
       }
     }
   }
@@ -178,8 +205,10 @@ public final class ForecastService implements AutoCloseable {
     }
     try {
       ReadOnlyKeyValueStore<String, SeriesState> store =
-          streams.store(StoreQueryParameters.fromNameAndType(
-              ForecastTopology.STATE_STORE, QueryableStoreTypes.<String, SeriesState>keyValueStore()));
+          streams.store(
+              StoreQueryParameters.fromNameAndType(
+                  ForecastTopology.STATE_STORE,
+                  QueryableStoreTypes.<String, SeriesState>keyValueStore()));
       return store.approximateNumEntries();
     } catch (RuntimeException e) {
       return Double.NaN;

@@ -30,9 +30,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP side of an instance: Prometheus metrics, health, and the state API. Any instance
- * answers a series query: it finds the key's active owner through Kafka Streams metadata and, when
- * that is another instance, asks it (with {@code local=true} so the request is not forwarded again).
+ * The HTTP side of an instance: Prometheus metrics, health, and the state API. Any instance answers
+ * a series query: it finds the key's active owner through Kafka Streams metadata and, when that is
+ * another instance, asks it (with {@code local=true} so the request is not forwarded again).
  *
  * <ul>
  *   <li>{@code GET /metrics} Prometheus text format
@@ -110,7 +110,8 @@ public final class HttpApi implements AutoCloseable {
     }
     KafkaStreams.State s = streams.state();
     boolean alive = s != KafkaStreams.State.ERROR && s != KafkaStreams.State.PENDING_ERROR;
-    ObjectNode n = json.createObjectNode().put("status", alive ? "UP" : "DOWN").put("streams", s.name());
+    ObjectNode n =
+        json.createObjectNode().put("status", alive ? "UP" : "DOWN").put("streams", s.name());
     sendJson(x, alive ? 200 : 503, n);
   }
 
@@ -121,7 +122,10 @@ public final class HttpApi implements AutoCloseable {
     KafkaStreams.State s = streams.state();
     ModelRegistry.Handle h = registry.current();
     boolean ready = s == KafkaStreams.State.RUNNING && h != null;
-    ObjectNode n = json.createObjectNode().put("status", ready ? "READY" : "NOT_READY").put("streams", s.name());
+    ObjectNode n =
+        json.createObjectNode()
+            .put("status", ready ? "READY" : "NOT_READY")
+            .put("streams", s.name());
     n.put("model", h == null ? null : h.version());
     sendJson(x, ready ? 200 : 503, n);
   }
@@ -155,7 +159,14 @@ public final class HttpApi implements AutoCloseable {
             steps = -1;
           }
           if (steps < 1 || steps > SeriesQuery.MAX_STEPS) {
-            sendError(x, 400, "steps must be a whole number from 1 to " + SeriesQuery.MAX_STEPS + ", got '" + v + "'");
+            sendError(
+                x,
+                400,
+                "steps must be a whole number from 1 to "
+                    + SeriesQuery.MAX_STEPS
+                    + ", got '"
+                    + v
+                    + "'");
             return;
           }
         } else if (k.equals("local")) {
@@ -169,7 +180,8 @@ public final class HttpApi implements AutoCloseable {
     }
     if (!local && self != null) {
       KeyQueryMetadata meta =
-          streams.queryMetadataForKey(ForecastTopology.STATE_STORE, id, Serdes.String().serializer());
+          streams.queryMetadataForKey(
+              ForecastTopology.STATE_STORE, id, Serdes.String().serializer());
       if (meta == null || meta == KeyQueryMetadata.NOT_AVAILABLE) {
         sendError(x, 503, "the owner of series '" + id + "' is not known yet (rebalancing?)");
         return;
@@ -183,7 +195,8 @@ public final class HttpApi implements AutoCloseable {
     ReadOnlyKeyValueStore<String, SeriesState> store =
         streams.store(
             StoreQueryParameters.fromNameAndType(
-                ForecastTopology.STATE_STORE, QueryableStoreTypes.<String, SeriesState>keyValueStore()));
+                ForecastTopology.STATE_STORE,
+                QueryableStoreTypes.<String, SeriesState>keyValueStore()));
     SeriesState s = store.get(id);
     if (s == null) {
       sendError(x, 404, "unknown series '" + id + "'");
@@ -209,8 +222,14 @@ public final class HttpApi implements AutoCloseable {
     String q = x.getRequestURI().getRawQuery();
     URI uri =
         URI.create(
-            "http://" + owner.host() + ":" + owner.port() + x.getRequestURI().getRawPath() + "?"
-                + (q == null ? "" : q + "&") + "local=true");
+            "http://"
+                + owner.host()
+                + ":"
+                + owner.port()
+                + x.getRequestURI().getRawPath()
+                + "?"
+                + (q == null ? "" : q + "&")
+                + "local=true");
     HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
     c.setConnectTimeout(5_000);
     c.setReadTimeout(30_000);
@@ -222,7 +241,8 @@ public final class HttpApi implements AutoCloseable {
         body = in == null ? new byte[0] : in.readAllBytes();
       }
     } catch (IOException e) {
-      sendError(x, 502, "the owner of this series, " + owner + ", did not answer: " + e.getMessage());
+      sendError(
+          x, 502, "the owner of this series, " + owner + ", did not answer: " + e.getMessage());
       return;
     } finally {
       c.disconnect();

@@ -101,7 +101,8 @@ public final class SeriesQuery {
         try {
           stepper.step(x, states, y);
         } catch (ModelException ex) {
-          throw new IllegalStateException("model " + handle.version() + " failed: " + ex.getMessage(), ex);
+          throw new IllegalStateException(
+              "model " + handle.version() + " failed: " + ex.getMessage(), ex);
         }
         pipeline.remember(e, memory);
         forecast = pipeline.forecast(y[0], forecast);

@@ -55,8 +55,8 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
   }
 
   /**
-   * Steps the recurrent state has absorbed under the current model (burn-in replays included):
-   * the state is warm once this reaches the model's burn-in length.
+   * Steps the recurrent state has absorbed under the current model (burn-in replays included): the
+   * state is warm once this reaches the model's burn-in length.
    */
   public long modelSteps() {
     return modelSteps;
@@ -184,7 +184,9 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
     System.arraycopy(ring, row * ringWidth, out, 0, ringWidth);
   }
 
-  /** Zeroes the recurrent state tensors (for a reset, or before a burn-in) and records the model. */
+  /**
+   * Zeroes the recurrent state tensors (for a reset, or before a burn-in) and records the model.
+   */
   public void resetRecurrent(String version, int[] stateSizes) {
     modelVersion = version;
     modelSteps = 0;

@@ -44,7 +44,8 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
 
   /** Encodes a state. */
   public static byte[] write(SeriesState s) {
-    byte[] version = s.modelVersion == null ? new byte[0] : s.modelVersion.getBytes(StandardCharsets.UTF_8);
+    byte[] version =
+        s.modelVersion == null ? new byte[0] : s.modelVersion.getBytes(StandardCharsets.UTF_8);
     int size = 1 + 2 + version.length + 8 * 9 + 1;
     for (float[] t : s.states) {
       size += 4 + 4 * t.length;
@@ -62,7 +63,8 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     }
     putFloats(b, s.lastFields);
     b.putInt(s.ringCapacity).putInt(s.ringWidth).putInt(s.ringSize);
-    int start = s.ringCapacity == 0 ? 0 : (s.ringHead - s.ringSize + s.ringCapacity) % s.ringCapacity;
+    int start =
+        s.ringCapacity == 0 ? 0 : (s.ringHead - s.ringSize + s.ringCapacity) % s.ringCapacity;
     for (int i = 0; i < s.ringSize; i++) {
       int offset = ((start + i) % s.ringCapacity) * s.ringWidth;
       for (int j = 0; j < s.ringWidth; j++) {
@@ -80,7 +82,11 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     byte version = bytes[0];
     if (version < 1 || version > VERSION) {
       throw new SerializationException(
-          "series state format version " + version + " is not known to this build (reads 1.." + VERSION + ")");
+          "series state format version "
+              + version
+              + " is not known to this build (reads 1.."
+              + VERSION
+              + ")");
     }
     try {
       ByteBuffer b = ByteBuffer.wrap(bytes, 1, bytes.length - 1);
@@ -106,7 +112,10 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       s.ringCapacity = b.getInt();
       s.ringWidth = b.getInt();
       s.ringSize = b.getInt();
-      if (s.ringCapacity < 0 || s.ringWidth < 0 || s.ringSize < 0 || s.ringSize > s.ringCapacity
+      if (s.ringCapacity < 0
+          || s.ringWidth < 0
+          || s.ringSize < 0
+          || s.ringSize > s.ringCapacity
           || (long) s.ringCapacity * s.ringWidth > 1 << 24) {
         throw new SerializationException("corrupt series state: bad ring buffer sizes");
       }

@@ -10,16 +10,22 @@ import org.apache.kafka.common.header.Headers;
 public final class DeadLetters {
   /** Short machine-readable reason, e.g. {@code malformed_json}, {@code late}. */
   public static final String REASON = "stepcast.error.reason";
+
   /** Human-readable explanation naming the field. */
   public static final String MESSAGE = "stepcast.error.message";
+
   /** The processor that rejected it: {@code parse} or {@code forecast}. */
   public static final String STAGE = "stepcast.error.stage";
+
   /** The pipeline's name. */
   public static final String PIPELINE = "stepcast.pipeline";
+
   /** The input topic the record was read from. */
   public static final String SOURCE_TOPIC = "stepcast.source.topic";
+
   /** The input partition. */
   public static final String SOURCE_PARTITION = "stepcast.source.partition";
+
   /** The input offset. */
   public static final String SOURCE_OFFSET = "stepcast.source.offset";
 

@@ -4,9 +4,9 @@ import io.stepcast.features.Event;
 import io.stepcast.features.Rejection;
 
 /**
- * What travels between the processors of a forecasting topology: a validated event with the
- * record it came from, or a dead letter, or a forecast ready to send. Processors reuse one
- * instance each: Kafka Streams forwards synchronously, so nothing downstream keeps it.
+ * What travels between the processors of a forecasting topology: a validated event with the record
+ * it came from, or a dead letter, or a forecast ready to send. Processors reuse one instance each:
+ * Kafka Streams forwards synchronously, so nothing downstream keeps it.
  */
 final class Envelope {
   Event event;

@@ -11,8 +11,8 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * Carries a validated event through the repartition topic (pipelines whose series id is a JSON
- * field): the parsed values, the original record bytes and where it was read, so that a later
- * dead letter (late, duplicate) still names the input topic, partition and offset.
+ * field): the parsed values, the original record bytes and where it was read, so that a later dead
+ * letter (late, duplicate) still names the input topic, partition and offset.
  */
 final class EnvelopeSerde implements Serde<Envelope> {
   private static final byte VERSION = 1;
@@ -30,11 +30,26 @@ final class EnvelopeSerde implements Serde<Envelope> {
   static byte[] write(Envelope e) {
     Event ev = e.event;
     byte[] id = ev.seriesId().getBytes(StandardCharsets.UTF_8);
-    byte[] topic = e.sourceTopic == null ? new byte[0] : e.sourceTopic.getBytes(StandardCharsets.UTF_8);
+    byte[] topic =
+        e.sourceTopic == null ? new byte[0] : e.sourceTopic.getBytes(StandardCharsets.UTF_8);
     int keyLen = e.rawKey == null ? -1 : e.rawKey.length;
     int valueLen = e.rawValue == null ? -1 : e.rawValue.length;
-    int size = 1 + 4 + id.length + 8 + 8 + 4 + 8 * ev.fields().length + 4 + topic.length + 4 + 8
-        + 4 + Math.max(0, keyLen) + 4 + Math.max(0, valueLen);
+    int size =
+        1
+            + 4
+            + id.length
+            + 8
+            + 8
+            + 4
+            + 8 * ev.fields().length
+            + 4
+            + topic.length
+            + 4
+            + 8
+            + 4
+            + Math.max(0, keyLen)
+            + 4
+            + Math.max(0, valueLen);
     ByteBuffer b = ByteBuffer.allocate(size);
     b.put(VERSION);
     b.putInt(id.length).put(id);

@@ -17,9 +17,9 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Second stage, per series: loads the series' state, rejects late and duplicate events, rebuilds the
- * state for a new model (burn-in or reset), computes the features, advances the network one step,
- * scores the previous forecast, stores the new state and emits the forecast.
+ * Second stage, per series: loads the series' state, rejects late and duplicate events, rebuilds
+ * the state for a new model (burn-in or reset), computes the features, advances the network one
+ * step, scores the previous forecast, stores the new state and emits the forecast.
  *
  * <p>Each task owns its {@link Stepper} (reused buffers and tensors) and holds the model it steps
  * with; it moves to a newer model at the next record after a swap.
@@ -73,12 +73,22 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     SeriesState st = store.get(id);
     if (st != null && st.hasPrevious()) {
       if (ev.timeMillis() < st.lastEventTime()) {
-        deadLetter(record, in, Rejection.LATE, "event time " + ev.timeMillis()
-            + " is before the series' last event time " + st.lastEventTime());
+        deadLetter(
+            record,
+            in,
+            Rejection.LATE,
+            "event time "
+                + ev.timeMillis()
+                + " is before the series' last event time "
+                + st.lastEventTime());
         return;
       }
       if (ev.timeMillis() == st.lastEventTime()) {
-        deadLetter(record, in, Rejection.DUPLICATE, "the series already has an event at time " + ev.timeMillis());
+        deadLetter(
+            record,
+            in,
+            Rejection.DUPLICATE,
+            "the series already has an event at time " + ev.timeMillis());
         return;
       }
     }
@@ -89,8 +99,13 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     if (carryForward) {
       int missing = pipeline.carryForward(ev, st);
       if (missing >= 0) {
-        deadLetter(record, in, Rejection.MISSING_FIELD, "field '" + FeaturePipeline.inputFields(spec).get(missing)
-            + "' is missing and the series has no earlier value to carry forward");
+        deadLetter(
+            record,
+            in,
+            Rejection.MISSING_FIELD,
+            "field '"
+                + FeaturePipeline.inputFields(spec).get(missing)
+                + "' is missing and the series has no earlier value to carry forward");
         return;
       }
     }
@@ -101,7 +116,8 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     double previousActual = st.hasPrevious() ? st.lastTarget() : Double.NaN;
     if (!Double.isNaN(previousForecast)) {
       st.score(ev.target());
-      metrics.scored(Math.abs(ev.target() - previousForecast), Math.abs(ev.target() - previousActual));
+      metrics.scored(
+          Math.abs(ev.target() - previousForecast), Math.abs(ev.target() - previousActual));
     }
     pipeline.features(ev, st, x);
     long t0 = System.nanoTime();
@@ -113,8 +129,17 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     st.advance(handle.version(), forecast);
     store.put(id, st);
     Envelope e = out.clear();
-    e.forecast = writer.write(id, ev.timeMillis(), ev.target(), forecast, previousForecast,
-        previousActual, handle.version(), st.steps(), st.modelSteps() >= burnIn);
+    e.forecast =
+        writer.write(
+            id,
+            ev.timeMillis(),
+            ev.target(),
+            forecast,
+            previousForecast,
+            previousActual,
+            handle.version(),
+            st.steps(),
+            st.modelSteps() >= burnIn);
     metrics.forecast();
     context.forward(record.withValue(e));
   }
@@ -138,7 +163,8 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
       stepper.step(input, st.states(), y);
     } catch (ModelException e) {
       // A validated model failing on a validated input is a bug or a broken runtime: fail loudly.
-      throw new IllegalStateException("model " + handle.version() + " failed to step: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "model " + handle.version() + " failed to step: " + e.getMessage(), e);
     }
   }
 
@@ -161,7 +187,8 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     burnIn = m.spec().burnIn();
   }
 
-  private void deadLetter(Record<String, Envelope> record, Envelope in, Rejection reason, String message) {
+  private void deadLetter(
+      Record<String, Envelope> record, Envelope in, Rejection reason, String message) {
     in.reason = reason;
     in.message = message;
     in.stage = "forecast";

@@ -89,7 +89,9 @@ public final class ForecastTopology {
       var branch = stage.equals("parse") ? parsed : stepped;
       branch
           .get(stage + "-route-dead-letters")
-          .map((k, v) -> KeyValue.pair(v.rawKey, v.rawValue), Named.as(stage + "-dead-letters-original"))
+          .map(
+              (k, v) -> KeyValue.pair(v.rawKey, v.rawValue),
+              Named.as(stage + "-dead-letters-original"))
           .to(
               spec.topics().deadLetter(),
               Produced.with(Serdes.ByteArray(), Serdes.ByteArray())
@@ -100,8 +102,8 @@ public final class ForecastTopology {
 
   /**
    * Kafka Streams configuration for a pipeline. Exactly-once v2 by default: a crash never advances
-   * a series twice or loses a forecast, because the state change, the forecast and the input
-   * offset commit in one transaction.
+   * a series twice or loses a forecast, because the state change, the forecast and the input offset
+   * commit in one transaction.
    *
    * @param extra client properties that win over everything else (security, tuning)
    */
@@ -116,7 +118,8 @@ public final class ForecastTopology {
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, spec.processing().standbyReplicas());
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, spec.processing().commitIntervalMs());
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) spec.topics().replicationFactor());
-    p.put(StreamsConfig.topicPrefix("min.insync.replicas"),
+    p.put(
+        StreamsConfig.topicPrefix("min.insync.replicas"),
         Integer.toString(Math.min(2, spec.topics().replicationFactor())));
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");

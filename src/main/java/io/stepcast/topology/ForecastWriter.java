@@ -52,7 +52,8 @@ final class ForecastWriter {
       gen.writeNumberField("actual", actual);
       gen.writeNumberField("forecast", forecast);
       numberOrNull("previousForecast", previousForecast);
-      numberOrNull("error", Double.isNaN(previousForecast) ? Double.NaN : actual - previousForecast);
+      numberOrNull(
+          "error", Double.isNaN(previousForecast) ? Double.NaN : actual - previousForecast);
       numberOrNull(
           "persistenceError", Double.isNaN(previousActual) ? Double.NaN : actual - previousActual);
       gen.writeStringField("model", model);

@@ -36,7 +36,8 @@ public final class PipelineModels {
     var t = spec.training();
     CellType cell = CellType.of(t.cell());
     FeaturePipeline p = new FeaturePipeline(spec);
-    ModelSpec base = specFor(spec, spec.name() + "-fixed-" + seed, cell, t.layers(), t.hiddenSize()).build();
+    ModelSpec base =
+        specFor(spec, spec.name() + "-fixed-" + seed, cell, t.layers(), t.hiddenSize()).build();
     return DemoModels.persistenceLike(cell, p.width(), t.hiddenSize(), t.layers(), seed, base);
   }
 }

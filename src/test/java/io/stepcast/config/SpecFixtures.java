@@ -17,22 +17,55 @@ public final class SpecFixtures {
 
   /** The same spec with another missing-value policy. */
   public static TopologySpec withMissing(TopologySpec s, TopologySpec.MissingPolicy policy) {
-    return new TopologySpec(s.name(), s.applicationId(), s.topics(), s.seriesId(), s.timestamp(),
-        s.features(), s.target(), s.model(), new TopologySpec.Policies(policy), s.training(),
-        s.execution(), s.processing(), s.csv());
+    return new TopologySpec(
+        s.name(),
+        s.applicationId(),
+        s.topics(),
+        s.seriesId(),
+        s.timestamp(),
+        s.features(),
+        s.target(),
+        s.model(),
+        new TopologySpec.Policies(policy),
+        s.training(),
+        s.execution(),
+        s.processing(),
+        s.csv());
   }
 
   /** The same spec with another model section. */
   public static TopologySpec withModel(TopologySpec s, TopologySpec.Model model) {
-    return new TopologySpec(s.name(), s.applicationId(), s.topics(), s.seriesId(), s.timestamp(),
-        s.features(), s.target(), model, s.policies(), s.training(), s.execution(), s.processing(),
+    return new TopologySpec(
+        s.name(),
+        s.applicationId(),
+        s.topics(),
+        s.seriesId(),
+        s.timestamp(),
+        s.features(),
+        s.target(),
+        model,
+        s.policies(),
+        s.training(),
+        s.execution(),
+        s.processing(),
         s.csv());
   }
 
   /** The same spec with no features besides the target. */
   public static TopologySpec withNoFeatures(TopologySpec s) {
-    return new TopologySpec(s.name(), s.applicationId(), s.topics(), s.seriesId(), s.timestamp(),
-        java.util.List.of(), s.target(), s.model(), s.policies(), s.training(), s.execution(),
-        s.processing(), s.csv());
+    return new TopologySpec(
+        s.name(),
+        s.applicationId(),
+        s.topics(),
+        s.seriesId(),
+        s.timestamp(),
+        java.util.List.of(),
+        s.target(),
+        s.model(),
+        s.policies(),
+        s.training(),
+        s.execution(),
+        s.processing(),
+        s.csv());
   }
 }

@@ -22,8 +22,7 @@ class SpecLoaderTest {
     return f;
   }
 
-  private static final String MINIMAL =
-      "name: demo\ntimestamp:\n  field: t\ntarget:\n  field: v\n";
+  private static final String MINIMAL = "name: demo\ntimestamp:\n  field: t\ntarget:\n  field: v\n";
 
   @Test
   void shouldLoadShippedSpecs() {
@@ -72,7 +71,9 @@ class SpecLoaderTest {
   @Test
   void shouldNameTheEnvironmentVariableWhenItIsTheCulprit() throws IOException {
     assertThatThrownBy(
-            () -> SpecLoader.load(write(MINIMAL), Map.of("STEPCAST_PROCESSING_GUARANTEE", "exactly_once")))
+            () ->
+                SpecLoader.load(
+                    write(MINIMAL), Map.of("STEPCAST_PROCESSING_GUARANTEE", "exactly_once")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("STEPCAST_PROCESSING_GUARANTEE")
         .hasMessageContaining("processing.guarantee")
@@ -89,7 +90,8 @@ class SpecLoaderTest {
 
   @Test
   void shouldRequireTheSeriesFieldWhenIdComesFromAField() throws IOException {
-    assertThatThrownBy(() -> SpecLoader.load(write(MINIMAL + "seriesId:\n  from: field\n"), Map.of()))
+    assertThatThrownBy(
+            () -> SpecLoader.load(write(MINIMAL + "seriesId:\n  from: field\n"), Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("seriesId.field");
   }
@@ -99,7 +101,8 @@ class SpecLoaderTest {
     assertThatThrownBy(
             () ->
                 SpecLoader.load(
-                    write(MINIMAL + "features:\n  - field: a\n    calendar: hour_of_day\n"), Map.of()))
+                    write(MINIMAL + "features:\n  - field: a\n    calendar: hour_of_day\n"),
+                    Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("features[0]");
   }
@@ -116,7 +119,10 @@ class SpecLoaderTest {
   @Test
   void shouldRejectABadPatternAndZone() throws IOException {
     assertThatThrownBy(
-            () -> SpecLoader.load(write(MINIMAL + "  transform: none\n"), Map.of("STEPCAST_TIMESTAMP_ZONE", "Mars/Olympus")))
+            () ->
+                SpecLoader.load(
+                    write(MINIMAL + "  transform: none\n"),
+                    Map.of("STEPCAST_TIMESTAMP_ZONE", "Mars/Olympus")))
         .hasMessageContaining("timestamp.zone");
     assertThatThrownBy(
             () -> SpecLoader.load(write(MINIMAL), Map.of("STEPCAST_TIMESTAMP_FORMAT", "pattern")))

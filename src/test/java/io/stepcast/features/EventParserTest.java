@@ -22,7 +22,9 @@ class EventParserTest {
   @Test
   void shouldParseAValidEvent() {
     ParseResult r =
-        parse("seattle", "{\"date\":\"2010-01-01T01:00:00\",\"pressure\":1016.6,\"temperature\":4.0,\"wind\":3.8,\"extra\":{\"a\":[1,2]}}");
+        parse(
+            "seattle",
+            "{\"date\":\"2010-01-01T01:00:00\",\"pressure\":1016.6,\"temperature\":4.0,\"wind\":3.8,\"extra\":{\"a\":[1,2]}}");
     assertThat(r.kind()).isEqualTo(ParseResult.Kind.EVENT);
     assertThat(r.event().seriesId()).isEqualTo("seattle");
     assertThat(r.event().timeMillis()).isEqualTo(1262307600000L);
@@ -41,14 +43,29 @@ class EventParserTest {
 
   @Test
   void shouldRejectNonNumericAndNonFiniteValues() {
-    ParseResult r = parse("s", "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":\"warm\",\"pressure\":1,\"wind\":1}");
+    ParseResult r =
+        parse(
+            "s",
+            "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":\"warm\",\"pressure\":1,\"wind\":1}");
     assertThat(r.reason()).isEqualTo(Rejection.NON_NUMERIC);
     assertThat(r.message()).contains("temperature");
-    assertThat(parse("s", "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":NaN,\"pressure\":1,\"wind\":1}").reason())
+    assertThat(
+            parse(
+                    "s",
+                    "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":NaN,\"pressure\":1,\"wind\":1}")
+                .reason())
         .isEqualTo(Rejection.NOT_FINITE);
-    assertThat(parse("s", "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":1e999,\"pressure\":1,\"wind\":1}").reason())
+    assertThat(
+            parse(
+                    "s",
+                    "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":1e999,\"pressure\":1,\"wind\":1}")
+                .reason())
         .isEqualTo(Rejection.NOT_FINITE);
-    assertThat(parse("s", "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":\"Infinity\",\"pressure\":1,\"wind\":1}").reason())
+    assertThat(
+            parse(
+                    "s",
+                    "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":\"Infinity\",\"pressure\":1,\"wind\":1}")
+                .reason())
         .isEqualTo(Rejection.NOT_FINITE);
   }
 
@@ -56,8 +73,11 @@ class EventParserTest {
   void shouldRejectBadKeysAndTimestamps() {
     assertThat(parse(null, "{}").reason()).isEqualTo(Rejection.BAD_KEY);
     assertThat(parse("", "{}").reason()).isEqualTo(Rejection.BAD_KEY);
-    assertThat(parser.parse(new byte[] {(byte) 0xff, (byte) 0xfe}, b("{}")).reason()).isEqualTo(Rejection.BAD_KEY);
-    assertThat(parse("s", "{\"date\":\"yesterday\",\"temperature\":1,\"pressure\":1,\"wind\":1}").reason())
+    assertThat(parser.parse(new byte[] {(byte) 0xff, (byte) 0xfe}, b("{}")).reason())
+        .isEqualTo(Rejection.BAD_KEY);
+    assertThat(
+            parse("s", "{\"date\":\"yesterday\",\"temperature\":1,\"pressure\":1,\"wind\":1}")
+                .reason())
         .isEqualTo(Rejection.BAD_TIMESTAMP);
     assertThat(parse("s", "{\"temperature\":1,\"pressure\":1,\"wind\":1}").reason())
         .isEqualTo(Rejection.MISSING_FIELD);
@@ -65,7 +85,8 @@ class EventParserTest {
 
   @Test
   void shouldLeaveMissingInputsNanUnderCarryForward() {
-    ParseResult r = parse("s", "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":4.0,\"pressure\":null}");
+    ParseResult r =
+        parse("s", "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":4.0,\"pressure\":null}");
     assertThat(r.kind()).isEqualTo(ParseResult.Kind.EVENT);
     assertThat(r.event().fields()[0]).isNaN();
     assertThat(r.event().fields()[1]).isNaN();
@@ -74,9 +95,11 @@ class EventParserTest {
   @Test
   void shouldSkipOrRejectMissingValuesByPolicy() {
     String json = "{\"date\":\"2010-01-01T01:00:00\",\"temperature\":4.0,\"pressure\":1}";
-    EventParser skip = new EventParser(SpecFixtures.withMissing(weather, TopologySpec.MissingPolicy.SKIP));
+    EventParser skip =
+        new EventParser(SpecFixtures.withMissing(weather, TopologySpec.MissingPolicy.SKIP));
     assertThat(skip.parse(b("s"), b(json)).kind()).isEqualTo(ParseResult.Kind.SKIPPED);
-    EventParser reject = new EventParser(SpecFixtures.withMissing(weather, TopologySpec.MissingPolicy.REJECT));
+    EventParser reject =
+        new EventParser(SpecFixtures.withMissing(weather, TopologySpec.MissingPolicy.REJECT));
     ParseResult r = reject.parse(b("s"), b(json));
     assertThat(r.reason()).isEqualTo(Rejection.MISSING_FIELD);
     assertThat(r.message()).contains("wind");
@@ -87,25 +110,45 @@ class EventParserTest {
   @Test
   void shouldReadTheSeriesIdFromAFieldAndAPattern() {
     EventParser stocks = new EventParser(SpecFixtures.stocks());
-    ParseResult r = stocks.parse(null, b("{\"symbol\":\"MSFT\",\"date\":\"Jan 1 2000\",\"price\":39.81}"));
+    ParseResult r =
+        stocks.parse(null, b("{\"symbol\":\"MSFT\",\"date\":\"Jan 1 2000\",\"price\":39.81}"));
     assertThat(r.kind()).isEqualTo(ParseResult.Kind.EVENT);
     assertThat(r.event().seriesId()).isEqualTo("MSFT");
     assertThat(r.event().timeMillis()).isEqualTo(946684800000L);
     assertThat(stocks.parse(null, b("{\"date\":\"Jan 1 2000\",\"price\":39.81}")).reason())
         .isEqualTo(Rejection.MISSING_FIELD);
-    assertThat(stocks.parse(null, b("{\"symbol\":{},\"date\":\"Jan 1 2000\",\"price\":39.81}")).reason())
+    assertThat(
+            stocks
+                .parse(null, b("{\"symbol\":{},\"date\":\"Jan 1 2000\",\"price\":39.81}"))
+                .reason())
         .isEqualTo(Rejection.BAD_KEY);
-    assertThat(stocks.parse(null, b("{\"symbol\":\"X\",\"date\":\"Jan 1 2000\",\"price\":-1}")).reason())
+    assertThat(
+            stocks
+                .parse(null, b("{\"symbol\":\"X\",\"date\":\"Jan 1 2000\",\"price\":-1}"))
+                .reason())
         .isEqualTo(Rejection.NOT_POSITIVE);
   }
 
   @Test
   void shouldAcceptEpochMillisAndOffsets() {
-    assertThat(parse("s", "{\"date\":1262307600000,\"temperature\":1,\"pressure\":1,\"wind\":1}").event().timeMillis())
+    assertThat(
+            parse("s", "{\"date\":1262307600000,\"temperature\":1,\"pressure\":1,\"wind\":1}")
+                .event()
+                .timeMillis())
         .isEqualTo(1262307600000L);
-    assertThat(parse("s", "{\"date\":\"2010-01-01T02:00:00+01:00\",\"temperature\":1,\"pressure\":1,\"wind\":1}").event().timeMillis())
+    assertThat(
+            parse(
+                    "s",
+                    "{\"date\":\"2010-01-01T02:00:00+01:00\",\"temperature\":1,\"pressure\":1,\"wind\":1}")
+                .event()
+                .timeMillis())
         .isEqualTo(1262307600000L);
-    assertThat(parse("s", "{\"date\":\"2010-01-01T01:00:00Z\",\"temperature\":1,\"pressure\":1,\"wind\":1}").event().timeMillis())
+    assertThat(
+            parse(
+                    "s",
+                    "{\"date\":\"2010-01-01T01:00:00Z\",\"temperature\":1,\"pressure\":1,\"wind\":1}")
+                .event()
+                .timeMillis())
         .isEqualTo(1262307600000L);
   }
 }

@@ -15,8 +15,13 @@ class FeaturePipelineTest {
   void shouldNameColumnsInOrder() {
     assertThat(weather.columns())
         .containsExactly(
-            "temperature:difference", "pressure", "wind", "hour_of_day:sin", "hour_of_day:cos",
-            "day_of_year:sin", "day_of_year:cos");
+            "temperature:difference",
+            "pressure",
+            "wind",
+            "hour_of_day:sin",
+            "hour_of_day:cos",
+            "day_of_year:sin",
+            "day_of_year:cos");
     assertThat(stocks.columns()).containsExactly("price:log_return");
   }
 

@@ -133,4 +133,27 @@ public final class TestRecords {
     }
     return received;
   }
+
+  /**
+   * Reads {@code topic} from the beginning (read_committed, all partitions) for {@code duration}
+   * and returns everything seen: for checking that nothing beyond the expected records arrives.
+   */
+  public static List<ConsumerRecord<String, String>> drain(
+      String bootstrapServers, String topic, Duration duration) {
+    List<ConsumerRecord<String, String>> received = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer =
+        new KafkaConsumer<>(consumerConfig(bootstrapServers))) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      consumer
+          .partitionsFor(topic, Duration.ofSeconds(10))
+          .forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long deadline = System.nanoTime() + duration.toNanos();
+      while (System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(200)).forEach(received::add);
+      }
+    }
+    return received;
+  }
 }

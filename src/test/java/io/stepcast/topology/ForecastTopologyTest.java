@@ -67,14 +67,25 @@ class ForecastTopologyTest {
     assertThat(registry.offer(model, "test")).isEqualTo(ModelRegistry.Outcome.SWAPPED);
     Properties p = ForecastTopology.streamsConfig(spec, "unused:9092", stateDir, Map.of());
     driver = new TopologyTestDriver(ForecastTopology.build(spec, registry, metrics), p);
-    input = driver.createInputTopic(spec.topics().input(), new ByteArraySerializer(), new ByteArraySerializer());
-    output = driver.createOutputTopic(spec.topics().output(), new StringDeserializer(), new ByteArrayDeserializer());
-    deadLetters = driver.createOutputTopic(spec.topics().deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    input =
+        driver.createInputTopic(
+            spec.topics().input(), new ByteArraySerializer(), new ByteArraySerializer());
+    output =
+        driver.createOutputTopic(
+            spec.topics().output(), new StringDeserializer(), new ByteArrayDeserializer());
+    deadLetters =
+        driver.createOutputTopic(
+            spec.topics().deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   private static ModelRegistry registry(TopologySpec spec) {
-    return new ModelRegistry(spec.name(), new FeaturePipeline(spec).columns(), spec.target().field(),
-        spec.target().transform().name().toLowerCase(Locale.ROOT), ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
+    return new ModelRegistry(
+        spec.name(),
+        new FeaturePipeline(spec).columns(),
+        spec.target().field(),
+        spec.target().transform().name().toLowerCase(Locale.ROOT),
+        ExecutionConfig.cpu(),
+        ModelRegistry.Listener.NONE);
   }
 
   private static byte[] b(String s) {
@@ -82,8 +93,11 @@ class ForecastTopologyTest {
   }
 
   private static String weatherEvent(int hour, double temperature) {
-    return String.format(Locale.ROOT,
-        "{\"date\":\"2010-01-01T%02d:00:00\",\"pressure\":1016.5,\"temperature\":%s,\"wind\":3.5}", hour, temperature);
+    return String.format(
+        Locale.ROOT,
+        "{\"date\":\"2010-01-01T%02d:00:00\",\"pressure\":1016.5,\"temperature\":%s,\"wind\":3.5}",
+        hour,
+        temperature);
   }
 
   private JsonNode readForecast() throws Exception {
@@ -91,7 +105,8 @@ class ForecastTopologyTest {
   }
 
   private SeriesState state(String id) {
-    KeyValueStore<String, SeriesState> store = driver.getKeyValueStore(ForecastTopology.STATE_STORE);
+    KeyValueStore<String, SeriesState> store =
+        driver.getKeyValueStore(ForecastTopology.STATE_STORE);
     return store.get(id);
   }
 
@@ -100,9 +115,14 @@ class ForecastTopologyTest {
     TopologySpec spec = SpecFixtures.weather();
     FeaturePipeline pipeline = new FeaturePipeline(spec);
     var t = spec.training();
-    RnnWeights w = DemoModels.persistenceLikeWeights(CellType.LSTM, pipeline.width(), t.hiddenSize(), t.layers(), 1, 7);
-    byte[] model = io.stepcast.model.StepModelBuilder.build(w,
-        PipelineModels.specFor(spec, "ref-7", CellType.LSTM, t.layers(), t.hiddenSize()).build());
+    RnnWeights w =
+        DemoModels.persistenceLikeWeights(
+            CellType.LSTM, pipeline.width(), t.hiddenSize(), t.layers(), 1, 7);
+    byte[] model =
+        io.stepcast.model.StepModelBuilder.build(
+            w,
+            PipelineModels.specFor(spec, "ref-7", CellType.LSTM, t.layers(), t.hiddenSize())
+                .build());
     start(spec, model);
     double[] temps = {4.0, 3.9, 3.7, 3.8, 4.4};
     List<Event> events = new ArrayList<>();
@@ -141,7 +161,8 @@ class ForecastTopologyTest {
     assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("{\"date\": oops");
     assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("seattle");
     assertThat(DeadLetters.read(dead.headers(), DeadLetters.REASON)).isEqualTo("malformed_json");
-    assertThat(DeadLetters.read(dead.headers(), DeadLetters.SOURCE_TOPIC)).isEqualTo("weather-events");
+    assertThat(DeadLetters.read(dead.headers(), DeadLetters.SOURCE_TOPIC))
+        .isEqualTo("weather-events");
     assertThat(DeadLetters.read(dead.headers(), DeadLetters.SOURCE_OFFSET)).isEqualTo("0");
     assertThat(DeadLetters.read(dead.headers(), DeadLetters.STAGE)).isEqualTo("parse");
     assertThat(output.isEmpty()).isTrue();
@@ -157,9 +178,11 @@ class ForecastTopologyTest {
     input.pipeInput(b("seattle"), b(weatherEvent(5, 4.1)));
     assertThat(output.readValuesToList()).hasSize(1);
     List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
-    assertThat(dead).extracting(r -> DeadLetters.read(r.headers(), DeadLetters.REASON))
+    assertThat(dead)
+        .extracting(r -> DeadLetters.read(r.headers(), DeadLetters.REASON))
         .containsExactly("late", "duplicate");
-    assertThat(dead).extracting(r -> DeadLetters.read(r.headers(), DeadLetters.SOURCE_OFFSET))
+    assertThat(dead)
+        .extracting(r -> DeadLetters.read(r.headers(), DeadLetters.SOURCE_OFFSET))
         .containsExactly("1", "2");
     SeriesState s = state("seattle");
     assertThat(s.steps()).isEqualTo(1);
@@ -169,7 +192,8 @@ class ForecastTopologyTest {
   @Test
   void shouldCarryForwardAMissingFieldOrRejectWhenThereIsNothingToCarry() throws Exception {
     start(SpecFixtures.weather(), PipelineModels.fixed(SpecFixtures.weather(), 1));
-    input.pipeInput(b("seattle"), b("{\"date\":\"2010-01-01T01:00:00\",\"temperature\":4.0,\"wind\":3}"));
+    input.pipeInput(
+        b("seattle"), b("{\"date\":\"2010-01-01T01:00:00\",\"temperature\":4.0,\"wind\":3}"));
     TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
     assertThat(DeadLetters.read(dead.headers(), DeadLetters.REASON)).isEqualTo("missing_field");
     assertThat(DeadLetters.read(dead.headers(), DeadLetters.MESSAGE)).contains("pressure");
@@ -191,11 +215,14 @@ class ForecastTopologyTest {
     for (byte[] v : output.readValuesToList()) {
       out.add(JSON.readTree(v));
     }
-    assertThat(out).extracting(n -> n.get("series").asText()).containsExactly("MSFT", "AAPL", "MSFT");
+    assertThat(out)
+        .extracting(n -> n.get("series").asText())
+        .containsExactly("MSFT", "AAPL", "MSFT");
     assertThat(out.get(2).get("steps").asInt()).isEqualTo(2);
     TestRecord<byte[], byte[]> late = deadLetters.readRecord();
     assertThat(DeadLetters.read(late.headers(), DeadLetters.REASON)).isEqualTo("late");
-    assertThat(DeadLetters.read(late.headers(), DeadLetters.SOURCE_TOPIC)).isEqualTo("stock-events");
+    assertThat(DeadLetters.read(late.headers(), DeadLetters.SOURCE_TOPIC))
+        .isEqualTo("stock-events");
     assertThat(DeadLetters.read(late.headers(), DeadLetters.SOURCE_OFFSET)).isEqualTo("3");
     assertThat(new String(late.value(), StandardCharsets.UTF_8)).contains("\"price\":1");
   }
@@ -208,7 +235,8 @@ class ForecastTopologyTest {
       input.pipeInput(b("seattle"), b(weatherEvent(h, 4.0 + h / 10.0)));
     }
     output.readValuesToList();
-    assertThat(registry.offer(PipelineModels.fixed(spec, 2), "test")).isEqualTo(ModelRegistry.Outcome.SWAPPED);
+    assertThat(registry.offer(PipelineModels.fixed(spec, 2), "test"))
+        .isEqualTo(ModelRegistry.Outcome.SWAPPED);
     input.pipeInput(b("seattle"), b(weatherEvent(6, 4.7)));
     JsonNode f = readForecast();
     assertThat(f.get("model").asText()).isEqualTo("weather-fixed-2");
@@ -222,8 +250,16 @@ class ForecastTopologyTest {
   void shouldResetTheSeriesWhenTheSpecSaysReset() throws Exception {
     TopologySpec base = SpecFixtures.weather();
     var m = base.model();
-    TopologySpec spec = SpecFixtures.withModel(base, new TopologySpec.Model(m.directory(), m.followTopic(),
-        TopologySpec.OnSwap.RESET, m.ringBuffer(), m.pollIntervalMs(), m.startupTimeoutMs()));
+    TopologySpec spec =
+        SpecFixtures.withModel(
+            base,
+            new TopologySpec.Model(
+                m.directory(),
+                m.followTopic(),
+                TopologySpec.OnSwap.RESET,
+                m.ringBuffer(),
+                m.pollIntervalMs(),
+                m.startupTimeoutMs()));
     start(spec, PipelineModels.fixed(spec, 1));
     for (int h = 1; h <= 3; h++) {
       input.pipeInput(b("seattle"), b(weatherEvent(h, 4.0)));
@@ -238,7 +274,8 @@ class ForecastTopologyTest {
   void shouldKeepServingWhenABadModelIsOffered() throws Exception {
     TopologySpec spec = SpecFixtures.weather();
     start(spec, PipelineModels.fixed(spec, 1));
-    assertThat(registry.offer(new byte[] {1, 2, 3}, "garbage")).isEqualTo(ModelRegistry.Outcome.REFUSED);
+    assertThat(registry.offer(new byte[] {1, 2, 3}, "garbage"))
+        .isEqualTo(ModelRegistry.Outcome.REFUSED);
     assertThat(registry.offer(PipelineModels.fixed(SpecFixtures.stocks(), 1), "other pipeline"))
         .isEqualTo(ModelRegistry.Outcome.REFUSED);
     assertThat(registry.lastRefusal()).contains("stocks");
@@ -249,14 +286,17 @@ class ForecastTopologyTest {
   @Test
   void shouldMatchTheCommittedTopologyDescriptions() throws Exception {
     for (TopologySpec spec : List.of(SpecFixtures.weather(), SpecFixtures.stocks())) {
-      String actual = ForecastTopology.build(spec, registry(spec), ForecastMetrics.NOOP).describe().toString();
+      String actual =
+          ForecastTopology.build(spec, registry(spec), ForecastMetrics.NOOP).describe().toString();
       Path committed = Path.of("topologies", spec.name() + ".topology.txt");
       if (Boolean.getBoolean("stepcast.updateTopologies")) {
         Files.writeString(committed, actual);
       }
       assertThat(actual)
-          .as("Topology of %s changed. If on purpose, rerun with -Dstepcast.updateTopologies=true and"
-              + " commit %s; a renamed store or internal topic loses state on upgrade.", spec.name(), committed)
+          .as(
+              "Topology of %s changed. If on purpose, rerun with -Dstepcast.updateTopologies=true and"
+                  + " commit %s; a renamed store or internal topic loses state on upgrade.",
+              spec.name(), committed)
           .isEqualTo(Files.readString(committed));
     }
   }
