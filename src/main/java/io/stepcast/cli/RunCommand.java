@@ -55,13 +55,19 @@ final class RunCommand implements Callable<Integer> {
       defaultValue = "data/kafka")
   Path dataDir;
 
+  @Option(
+      names = "--embedded-port",
+      description = "Client port of the embedded broker (0: any free port). Default: ${DEFAULT-VALUE}",
+      defaultValue = "9092")
+  int embeddedPort;
+
   @Override
   public Integer call() throws Exception {
     TopologySpec spec = common.spec();
     EmbeddedKafkaBroker broker = null;
     String bootstrap = common.bootstrapServers;
     if (bootstrap == null || bootstrap.isBlank()) {
-      broker = EmbeddedKafkaBroker.start(dataDir);
+      broker = EmbeddedKafkaBroker.builder(dataDir).port(embeddedPort).start();
       bootstrap = broker.bootstrapServers();
       System.err.println(
           "stepcast: no --bootstrap-servers given; started an embedded KRaft broker at "
