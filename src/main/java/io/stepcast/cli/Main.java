@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       ModelCommand.class,
       BenchCommand.class,
+      TrainCommand.class,
+      DemoCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
