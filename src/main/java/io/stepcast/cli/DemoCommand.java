@@ -115,8 +115,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--work-dir",
+      defaultValue = "data/demo",
       description =
-          "Broker and state directory (default: a new temporary directory, deleted at the end).")
+          "Scratch directory for the broker and the state stores, emptied at the start and deleted"
+              + " at the end. Default: ${DEFAULT-VALUE}")
   Path workDir;
 
   @Option(
@@ -160,8 +162,7 @@ final class DemoCommand implements Callable<Integer> {
       specs.add(SpecLoader.load(spec));
       files.add(csv);
     }
-    boolean tempWork = workDir == null;
-    Path work = tempWork ? Files.createTempDirectory("stepcast-demo-") : workDir;
+    Path work = prepareWorkDir(workDir);
     EmbeddedKafkaBroker broker = null;
     List<ForecastService> services = new ArrayList<>();
     try {
@@ -223,9 +224,7 @@ final class DemoCommand implements Callable<Integer> {
                       if (b != null) {
                         b.close();
                       }
-                      if (tempWork) {
-                        deleteQuietly(work);
-                      }
+                      deleteQuietly(work);
                       stop.countDown();
                     },
                     "stepcast-demo-shutdown"));
@@ -238,9 +237,7 @@ final class DemoCommand implements Callable<Integer> {
         if (broker != null) {
           broker.close();
         }
-        if (tempWork) {
-          deleteQuietly(work);
-        }
+        deleteQuietly(work);
       }
     }
   }
@@ -650,6 +647,32 @@ final class DemoCommand implements Callable<Integer> {
       bar.done();
     }
     return deadLetters;
+  }
+
+  /** A marker file: a directory holding it was made by the demo and may be emptied. */
+  static final String MARKER = ".stepcast-demo";
+
+  /**
+   * Empties a work directory left by an earlier demo (it holds the marker) or creates a new one;
+   * refuses a non-empty directory the demo did not make.
+   */
+  static Path prepareWorkDir(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      boolean empty;
+      try (var files = Files.list(dir)) {
+        empty = files.findAny().isEmpty();
+      }
+      if (!empty && !Files.exists(dir.resolve(MARKER))) {
+        throw new UserException(
+            "--work-dir "
+                + dir
+                + " is not empty and was not made by the demo; pass an empty or new directory");
+      }
+      deleteQuietly(dir);
+    }
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve(MARKER), "scratch directory of stepcast demo; deleted by it\n");
+    return dir;
   }
 
   static void deleteQuietly(Path dir) {
