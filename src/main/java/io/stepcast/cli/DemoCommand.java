@@ -6,6 +6,7 @@ import io.stepcast.config.SpecLoader;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.features.Event;
 import io.stepcast.features.FeaturePipeline;
+import io.stepcast.kafka.Csv;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.StepModel;
@@ -165,6 +166,7 @@ final class DemoCommand implements Callable<Integer> {
     Path work = prepareWorkDir(workDir);
     EmbeddedKafkaBroker broker = null;
     List<ForecastService> services = new ArrayList<>();
+    boolean handedToHook = false;
     try {
       String bootstrap = bootstrapServers;
       if (bootstrap == null || bootstrap.isBlank()) {
@@ -182,8 +184,9 @@ final class DemoCommand implements Callable<Integer> {
       for (int i = 0; i < specs.size(); i++) {
         Outcome o = runPipeline(specs.get(i), files.get(i), settings, bootstrap, work, con);
         outcomes.add(o);
-        services.add(o.service());
-        if (!keepRunning) {
+        if (keepRunning) {
+          services.add(o.service());
+        } else {
           o.service().close();
         }
       }
@@ -206,7 +209,7 @@ final class DemoCommand implements Callable<Integer> {
         for (Outcome o : outcomes) {
           con.printf(
               Locale.ROOT,
-              "%s keeps serving: http://localhost:%d/metrics, /health, /series/ID; input topic %s"
+              "%s keeps serving: http://localhost:%d/metrics, /health/ready, /series/ID; input topic %s"
                   + " on %s%n",
               o.pipeline(),
               o.service().httpPort(),
@@ -215,6 +218,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         con.println("press Ctrl-C to stop");
         CountDownLatch stop = new CountDownLatch(1);
+        handedToHook = true;
         EmbeddedKafkaBroker b = broker;
         Runtime.getRuntime()
             .addShutdownHook(
@@ -232,7 +236,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       return 0;
     } finally {
-      if (!keepRunning) {
+      if (!handedToHook) {
         services.forEach(ForecastService::close);
         if (broker != null) {
           broker.close();
@@ -277,7 +281,12 @@ final class DemoCommand implements Callable<Integer> {
     con.println();
     con.println("== " + spec.name() + ": " + csv);
     FeaturePipeline pipeline = new FeaturePipeline(spec);
-    TrainingData all = TrainingData.fromCsv(spec, csv);
+    TrainingData all;
+    try {
+      all = TrainingData.fromCsv(spec, csv);
+    } catch (Csv.FormatException e) {
+      throw new UserException(e.getMessage());
+    }
     TrainCommand.printCounts(con, all);
     TrainingData head = all.head(s.trainFraction(), pipeline);
     TrainConfig cfg = TrainingRun.config(spec, null, s.epochs());
