@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       ModelCommand.class,
       BenchCommand.class,
+      BrokerCommand.class,
       TrainCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class

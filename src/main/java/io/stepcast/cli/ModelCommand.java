@@ -39,11 +39,18 @@ final class ModelCommand implements Runnable {
       CommonOptions common)
       throws Exception {
     if (out != null) {
-      Path target = Files.isDirectory(out) ? out.resolve(version + ".onnx") : out;
+      // A path that is a directory, or does not name an .onnx file, is a directory to write into.
+      boolean dir = Files.isDirectory(out) || !out.getFileName().toString().endsWith(".onnx");
+      Path target = dir ? out.resolve(version + ".onnx") : out;
       Path parent = target.toAbsolutePath().getParent();
       Files.createDirectories(parent);
       Path tmp = Files.createTempFile(parent, ".stepcast-", ".tmp");
       Files.write(tmp, onnx);
+      try {
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      } catch (UnsupportedOperationException e) {
+        // not a POSIX file system: keep the default permissions
+      }
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       System.out.println("wrote " + target + " (" + onnx.length + " bytes)");
     }

@@ -11,6 +11,7 @@ import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.StepModel;
 import io.stepcast.model.Stepper;
 import io.stepcast.state.SeriesState;
+import java.time.Instant;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -78,9 +79,9 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
             in,
             Rejection.LATE,
             "event time "
-                + ev.timeMillis()
-                + " is before the series' last event time "
-                + st.lastEventTime());
+                + Instant.ofEpochMilli(ev.timeMillis())
+                + " is before the series' last event at "
+                + Instant.ofEpochMilli(st.lastEventTime()));
         return;
       }
       if (ev.timeMillis() == st.lastEventTime()) {
@@ -88,7 +89,7 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
             record,
             in,
             Rejection.DUPLICATE,
-            "the series already has an event at time " + ev.timeMillis());
+            "the series already has an event at " + Instant.ofEpochMilli(ev.timeMillis()));
         return;
       }
     }

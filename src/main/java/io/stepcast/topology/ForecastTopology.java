@@ -122,7 +122,6 @@ public final class ForecastTopology {
         StreamsConfig.topicPrefix("min.insync.replicas"),
         Integer.toString(Math.min(2, spec.topics().replicationFactor())));
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
     p.putAll(extra);
     return p;
