@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
       ModelCommand.class,
       BenchCommand.class,
       BrokerCommand.class,
+      TrainCommand.class,
+      DemoCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -1,0 +1,712 @@
+package io.stepcast.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stepcast.config.SpecLoader;
+import io.stepcast.config.TopologySpec;
+import io.stepcast.features.Event;
+import io.stepcast.features.FeaturePipeline;
+import io.stepcast.kafka.Csv;
+import io.stepcast.kafka.EmbeddedKafkaBroker;
+import io.stepcast.model.ExecutionConfig;
+import io.stepcast.model.StepModel;
+import io.stepcast.serve.ForecastService;
+import io.stepcast.train.Accuracy;
+import io.stepcast.train.Baselines;
+import io.stepcast.train.ServingReplay;
+import io.stepcast.train.TrainConfig;
+import io.stepcast.train.TrainingData;
+import io.stepcast.train.TrainingListener;
+import io.stepcast.train.TrainingReport;
+import io.stepcast.train.TrainingRun;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code stepcast demo}: the whole system on the sample data in one command. For each pipeline it
+ * trains on the first part of every series, exports the model, starts a forecaster on an embedded
+ * broker, streams the rest of the events through it, and compares the live forecasts with the
+ * persistence, seasonal-naive and linear autoregressive forecasts of the same events.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Trains on the first part of the sample data, streams the rest through a live forecaster on an"
+          + " embedded Kafka broker, prints the live error next to the persistence forecast's, and"
+          + " writes a chart of forecast against actual (out/demo-PIPELINE.html)."
+    })
+final class DemoCommand implements Callable<Integer> {
+
+  /** The sample file of each shipped pipeline. */
+  static final Map<String, String> SAMPLES =
+      Map.of("weather", "seattle-weather-hourly-normals.csv", "stocks", "stocks.csv");
+
+  @Option(
+      names = "--pipelines",
+      split = ",",
+      defaultValue = "weather,stocks",
+      description = "Pipelines to run (topologies/NAME.yaml). Default: ${DEFAULT-VALUE}")
+  List<String> pipelines;
+
+  @Option(
+      names = "--topologies",
+      defaultValue = "topologies",
+      description = "Spec directory. Default: ${DEFAULT-VALUE}")
+  Path topologies;
+
+  @Option(
+      names = "--samples",
+      defaultValue = "samples",
+      description = "Sample data directory. Default: ${DEFAULT-VALUE}")
+  Path samples;
+
+  @Option(
+      names = "--train-fraction",
+      defaultValue = "0.7",
+      description =
+          "Part of each series to train on; the rest is streamed. Default: ${DEFAULT-VALUE}")
+  double trainFraction;
+
+  @Option(
+      names = "--epochs",
+      description = "Maximum epochs (default: the spec's training.maxEpochs).")
+  Integer epochs;
+
+  @Option(
+      names = "--warm-up",
+      description =
+          "Events before the split streamed first (not scored) so each series' state is warm."
+              + " Default: the spec's training.burnIn")
+  Integer warmUp;
+
+  @Option(
+      names = "--out",
+      defaultValue = "out",
+      description = "Charts and models go here. Default: ${DEFAULT-VALUE}")
+  Path out;
+
+  @Option(
+      names = "--work-dir",
+      defaultValue = "data/demo",
+      description =
+          "Scratch directory for the broker and the state stores, emptied at the start and deleted"
+              + " at the end. Default: ${DEFAULT-VALUE}")
+  Path workDir;
+
+  @Option(
+      names = {"-b", "--bootstrap-servers"},
+      description = "Use this cluster instead of an embedded broker.")
+  String bootstrapServers;
+
+  @Option(
+      names = "--timeout",
+      defaultValue = "PT3M",
+      description = "Longest wait for the forecasts of one pipeline. Default: ${DEFAULT-VALUE}")
+  Duration timeout;
+
+  @Option(
+      names = "--keep-running",
+      description = "Leave the forecasters serving (HTTP API) until Ctrl-C.")
+  boolean keepRunning;
+
+  @Override
+  public Integer call() throws Exception {
+    long start = System.nanoTime();
+    PrintStream con = System.out;
+    System.setProperty("ai.djl.pytorch.num_threads", "1");
+    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    List<TopologySpec> specs = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
+    for (String name : pipelines) {
+      Path spec = topologies.resolve(name + ".yaml");
+      String sample = SAMPLES.get(name);
+      if (sample == null) {
+        throw new UserException(
+            "no sample data for pipeline '" + name + "'; the demo knows " + SAMPLES.keySet());
+      }
+      Path csv = samples.resolve(sample);
+      if (!Files.isRegularFile(csv)) {
+        throw new UserException(
+            "sample file "
+                + csv
+                + " not found; run the demo from the project directory or pass --samples DIR");
+      }
+      specs.add(SpecLoader.load(spec));
+      files.add(csv);
+    }
+    Path work = prepareWorkDir(workDir);
+    EmbeddedKafkaBroker broker = null;
+    List<ForecastService> services = new ArrayList<>();
+    boolean handedToHook = false;
+    try {
+      String bootstrap = bootstrapServers;
+      if (bootstrap == null || bootstrap.isBlank()) {
+        broker = EmbeddedKafkaBroker.start(work.resolve("kafka"));
+        bootstrap = broker.bootstrapServers();
+        con.printf(
+            Locale.ROOT,
+            "embedded Kafka broker at %s (data in %s, started in %.1f s)%n",
+            bootstrap,
+            work.resolve("kafka"),
+            broker.startupDuration().toMillis() / 1000.0);
+      }
+      Settings settings = new Settings(trainFraction, epochs, warmUp, out, timeout);
+      List<Outcome> outcomes = new ArrayList<>();
+      for (int i = 0; i < specs.size(); i++) {
+        Outcome o = runPipeline(specs.get(i), files.get(i), settings, bootstrap, work, con);
+        outcomes.add(o);
+        if (keepRunning) {
+          services.add(o.service());
+        } else {
+          o.service().close();
+        }
+      }
+      con.println();
+      con.println("summary (live MAE on held-out events vs the persistence forecast):");
+      for (Outcome o : outcomes) {
+        con.printf(
+            Locale.ROOT,
+            "  %-8s model %.4f  persistence %.4f  (%s)  %d forecasts, %d dead letters  chart %s%n",
+            o.pipeline(),
+            o.overall().liveMae(),
+            o.overall().persistenceMae(),
+            change(o.overall().liveMae(), o.overall().persistenceMae()),
+            o.overall().forecasts(),
+            o.deadLetters(),
+            o.chart());
+      }
+      con.printf(Locale.ROOT, "demo finished in %.1f s%n", (System.nanoTime() - start) / 1e9);
+      if (keepRunning) {
+        for (Outcome o : outcomes) {
+          con.printf(
+              Locale.ROOT,
+              "%s keeps serving: http://localhost:%d/metrics, /health/ready, /series/ID; input topic %s"
+                  + " on %s%n",
+              o.pipeline(),
+              o.service().httpPort(),
+              o.inputTopic(),
+              bootstrap);
+        }
+        con.println("press Ctrl-C to stop");
+        CountDownLatch stop = new CountDownLatch(1);
+        handedToHook = true;
+        EmbeddedKafkaBroker b = broker;
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(
+                    () -> {
+                      services.forEach(ForecastService::close);
+                      if (b != null) {
+                        b.close();
+                      }
+                      deleteQuietly(work);
+                      stop.countDown();
+                    },
+                    "stepcast-demo-shutdown"));
+        stop.await();
+      }
+      return 0;
+    } finally {
+      if (!handedToHook) {
+        services.forEach(ForecastService::close);
+        if (broker != null) {
+          broker.close();
+        }
+        deleteQuietly(work);
+      }
+    }
+  }
+
+  /** Options of one pipeline's run. */
+  record Settings(
+      double trainFraction, Integer epochs, Integer warmUp, Path out, Duration timeout) {}
+
+  /** Live figures of one series (or all, with id {@code (all)}). */
+  record Live(
+      String id,
+      long forecasts,
+      double liveMae,
+      double liveRmse,
+      double persistenceMae,
+      double seasonalMae,
+      double arMae) {}
+
+  /** What one pipeline's run showed; the caller closes the service. */
+  record Outcome(
+      String pipeline,
+      String version,
+      String inputTopic,
+      List<Live> series,
+      Live overall,
+      long deadLetters,
+      double maxOfflineDiff,
+      Path chart,
+      TrainingReport report,
+      ForecastService service) {}
+
+  /** Trains, serves, streams and scores one pipeline. */
+  static Outcome runPipeline(
+      TopologySpec spec, Path csv, Settings s, String bootstrap, Path work, PrintStream con)
+      throws Exception {
+    long t0 = System.nanoTime();
+    con.println();
+    con.println("== " + spec.name() + ": " + csv);
+    FeaturePipeline pipeline = new FeaturePipeline(spec);
+    TrainingData all;
+    try {
+      all = TrainingData.fromCsv(spec, csv);
+    } catch (Csv.FormatException e) {
+      throw new UserException(e.getMessage());
+    }
+    TrainCommand.printCounts(con, all);
+    TrainingData head = all.head(s.trainFraction(), pipeline);
+    TrainConfig cfg = TrainingRun.config(spec, null, s.epochs());
+    String version = TrainingRun.version(spec, Clock.systemUTC());
+    con.printf(
+        Locale.ROOT,
+        "training %s %dx%d on the first %.0f%% of each series (%d events; the trainer holds out its"
+            + " last %.0f%% for early stopping)%n",
+        cfg.cell().id(),
+        cfg.layers(),
+        cfg.hiddenSize(),
+        100 * s.trainFraction(),
+        head.events(),
+        100 * cfg.validationFraction());
+    ProgressBar bar = new ProgressBar(System.err, "train " + spec.name());
+    TrainingListener listener =
+        (epoch, max, loss, val, improved) ->
+            bar.update(epoch, max, String.format(Locale.ROOT, "loss %.5f val %.5f", loss, val));
+    TrainingRun.Result result;
+    try {
+      result = TrainingRun.run(spec, head, cfg, version, listener);
+    } finally {
+      bar.done();
+    }
+    TrainCommand.printReport(con, result.report());
+    Path modelDir = s.out().resolve("models").resolve(spec.name());
+    TrainCommand.write(modelDir, result, con);
+
+    Path stateDir = work.resolve("state").resolve(spec.name());
+    ForecastService service =
+        ForecastService.start(
+            new ForecastService.Options(spec, bootstrap, stateDir, 0, null, modelDir, Map.of()));
+    boolean ok = false;
+    try {
+      // What to stream: per series the last warm-up events of the training part (not scored),
+      // then every held-out event.
+      int warm = s.warmUp() != null ? s.warmUp() : spec.training().burnIn();
+      List<Stream> streams = new ArrayList<>();
+      long total = 0;
+      for (int i = 0; i < all.series().size(); i++) {
+        TrainingData.Series full = all.series().get(i);
+        int split = head.series().get(i).length();
+        int from = Math.max(0, split - warm);
+        streams.add(new Stream(full, from, split));
+        total += full.length() - from;
+      }
+      long heldOut = streams.stream().mapToLong(x -> x.series().length() - x.split()).sum();
+      con.printf(
+          Locale.ROOT,
+          "forecaster started (model %s, HTTP port %d); streaming %d events (%d held-out, %d"
+              + " warm-up) to %s%n",
+          version,
+          service.httpPort(),
+          total,
+          heldOut,
+          total - heldOut,
+          spec.topics().input());
+      Map<String, Map<Long, JsonNode>> forecasts = new HashMap<>();
+      long deadLetters = streamAndCollect(spec, bootstrap, streams, total, s.timeout(), forecasts);
+      long received = forecasts.values().stream().mapToLong(Map::size).sum();
+      con.printf(
+          Locale.ROOT,
+          "received %d forecasts and %d dead letters (%.1f s since training started)%n",
+          received,
+          deadLetters,
+          (System.nanoTime() - t0) / 1e9);
+
+      // Score the live forecasts; compute the baselines for the same events offline, and check
+      // that the live forecasts are what the exported model gives offline.
+      List<Live> rows = new ArrayList<>();
+      List<DemoChart.Series> charts = new ArrayList<>();
+      Accuracy.Sum liveAll = new Accuracy.Sum();
+      Accuracy.Sum persistAll = new Accuracy.Sum();
+      Accuracy.Sum seasonalAll = new Accuracy.Sum();
+      Accuracy.Sum arAll = new Accuracy.Sum();
+      double maxDiff = 0;
+      Integer season = spec.target().season();
+      try (StepModel model = StepModel.load(result.onnx(), ExecutionConfig.cpu())) {
+        for (Stream st : streams) {
+          TrainingData.Series full = st.series();
+          Map<Long, JsonNode> live = forecasts.getOrDefault(full.id(), Map.of());
+          List<Event> streamed = full.events().subList(st.from(), full.length());
+          double[] offline = ServingReplay.forecasts(model, spec, streamed);
+          for (int k = 0; k < streamed.size(); k++) {
+            JsonNode f = live.get(streamed.get(k).timeMillis());
+            if (f != null) {
+              maxDiff = Math.max(maxDiff, Math.abs(f.get("forecast").asDouble() - offline[k]));
+            } else {
+              maxDiff = Double.POSITIVE_INFINITY;
+            }
+          }
+          var rowsOf = full.rows();
+          Baselines.LinearAr ar = Baselines.LinearAr.fit(rowsOf, st.split() - 1, Baselines.AR_LAGS);
+          Accuracy.Sum liveSum = new Accuracy.Sum();
+          Accuracy.Sum persist = new Accuracy.Sum();
+          Accuracy.Sum seasonal = new Accuracy.Sum();
+          Accuracy.Sum arSum = new Accuracy.Sum();
+          int n = full.length() - st.split();
+          long[] times = new long[n];
+          double[] actual = new double[n];
+          double[] predicted = new double[n];
+          for (int e = st.split(); e < full.length(); e++) {
+            int k = e - st.split();
+            times[k] = full.events().get(e).timeMillis();
+            actual[k] = rowsOf.targets()[e];
+            JsonNode f = live.get(times[k]);
+            JsonNode pf = f == null ? null : f.get("previousForecast");
+            predicted[k] = pf == null || pf.isNull() ? Double.NaN : pf.asDouble();
+            if (Double.isNaN(predicted[k])) {
+              continue;
+            }
+            // The same events for every forecaster: those the live model forecast.
+            liveSum.add(actual[k] - predicted[k]);
+            persist.add(actual[k] - Baselines.persistence(rowsOf, e - 1));
+            if (season != null) {
+              seasonal.add(actual[k] - Baselines.seasonalNaive(rowsOf, e - 1, season));
+            }
+            arSum.add(actual[k] - ar.forecast(rowsOf, e - 1, pipeline));
+          }
+          Live row = live(full.id(), liveSum, persist, season == null ? null : seasonal, arSum);
+          rows.add(row);
+          liveAll.add(liveSum);
+          persistAll.add(persist);
+          seasonalAll.add(seasonal);
+          arAll.add(arSum);
+          charts.add(
+              new DemoChart.Series(
+                  full.id(),
+                  times,
+                  actual,
+                  predicted,
+                  String.format(
+                      Locale.ROOT,
+                      "%d held-out events: live MAE %.4f, persistence MAE %.4f (%s)%s, linear AR(%d)"
+                          + " MAE %.4f",
+                      row.forecasts(),
+                      row.liveMae(),
+                      row.persistenceMae(),
+                      change(row.liveMae(), row.persistenceMae()),
+                      season == null
+                          ? ""
+                          : String.format(
+                              Locale.ROOT, ", seasonal-naive MAE %.4f", row.seasonalMae()),
+                      Baselines.AR_LAGS,
+                      row.arMae())));
+        }
+      }
+      Live overall = live("(all)", liveAll, persistAll, season == null ? null : seasonalAll, arAll);
+      printLive(con, spec, rows, overall, season != null, forecasts, deadLetters);
+      con.printf(
+          Locale.ROOT,
+          "serving check: live forecasts vs the exported model run offline over the same events:"
+              + " max |diff| %.2e%n",
+          maxDiff);
+      Files.createDirectories(s.out());
+      Path chart = s.out().resolve("demo-" + spec.name() + ".html");
+      String intro =
+          String.format(
+              Locale.ROOT,
+              "stepcast demo, pipeline %s: model %s (%s %dx%d) trained on the first %.0f%% of each"
+                  + " series, then the rest streamed through a live forecaster on Kafka. Each point"
+                  + " compares the %s with the forecast the forecaster made one event earlier."
+                  + " Overall live MAE %.4f, persistence %.4f.",
+              spec.name(),
+              version,
+              cfg.cell().id(),
+              cfg.layers(),
+              cfg.hiddenSize(),
+              100 * s.trainFraction(),
+              spec.target().field(),
+              overall.liveMae(),
+              overall.persistenceMae());
+      TrainCommand.atomicWrite(
+          chart,
+          DemoChart.page("stepcast demo: " + spec.name(), intro, charts)
+              .getBytes(StandardCharsets.UTF_8));
+      con.println("chart: " + chart.toAbsolutePath());
+      ok = true;
+      return new Outcome(
+          spec.name(),
+          version,
+          spec.topics().input(),
+          rows,
+          overall,
+          deadLetters,
+          maxDiff,
+          chart,
+          result.report(),
+          service);
+    } finally {
+      if (!ok) {
+        service.close();
+      }
+    }
+  }
+
+  /** One series' events to stream: {@code [from, length)}, held out from {@code split}. */
+  private record Stream(TrainingData.Series series, int from, int split) {}
+
+  private static Live live(
+      String id, Accuracy.Sum live, Accuracy.Sum persist, Accuracy.Sum seasonal, Accuracy.Sum ar) {
+    Accuracy l = live.accuracy();
+    return new Live(
+        id,
+        l.count(),
+        l.mae(),
+        l.rmse(),
+        persist.accuracy().mae(),
+        seasonal == null ? Double.NaN : seasonal.accuracy().mae(),
+        ar.accuracy().mae());
+  }
+
+  private static void printLive(
+      PrintStream con,
+      TopologySpec spec,
+      List<Live> rows,
+      Live overall,
+      boolean seasonal,
+      Map<String, Map<Long, JsonNode>> forecasts,
+      long deadLetters) {
+    con.println(
+        "live accuracy on the held-out events, in "
+            + spec.target().field()
+            + "'s units ("
+            + deadLetters
+            + " dead letters):");
+    List<String[]> table = new ArrayList<>();
+    List<String> head =
+        new ArrayList<>(List.of("series", "forecasts", "live MAE", "RMSE", "persist MAE"));
+    if (seasonal) {
+      head.add("seasonal MAE");
+    }
+    head.add("AR(" + Baselines.AR_LAGS + ") MAE");
+    head.add("live vs persist");
+    table.add(head.toArray(new String[0]));
+    List<Live> all = new ArrayList<>(rows);
+    all.add(overall);
+    for (Live r : all) {
+      List<String> cells = new ArrayList<>();
+      cells.add(r.id());
+      cells.add(Long.toString(r.forecasts()));
+      cells.add(String.format(Locale.ROOT, "%.4f", r.liveMae()));
+      cells.add(String.format(Locale.ROOT, "%.4f", r.liveRmse()));
+      cells.add(String.format(Locale.ROOT, "%.4f", r.persistenceMae()));
+      if (seasonal) {
+        cells.add(String.format(Locale.ROOT, "%.4f", r.seasonalMae()));
+      }
+      cells.add(String.format(Locale.ROOT, "%.4f", r.arMae()));
+      cells.add(change(r.liveMae(), r.persistenceMae()));
+      table.add(cells.toArray(new String[0]));
+    }
+    con.print(formatTable(table));
+    Map<String, Long> versions = new LinkedHashMap<>();
+    forecasts
+        .values()
+        .forEach(
+            m -> m.values().forEach(f -> versions.merge(f.get("model").asText(), 1L, Long::sum)));
+    con.println("forecasts by model version: " + versions);
+  }
+
+  static String change(double value, double reference) {
+    if (!Double.isFinite(value) || !Double.isFinite(reference) || reference == 0) {
+      return "-";
+    }
+    return String.format(Locale.ROOT, "%+.1f%%", 100 * (value - reference) / reference);
+  }
+
+  private static String formatTable(List<String[]> rows) {
+    int cols = rows.get(0).length;
+    int[] w = new int[cols];
+    for (String[] r : rows) {
+      for (int i = 0; i < cols; i++) {
+        w[i] = Math.max(w[i], r[i].length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (int k = 0; k < rows.size(); k++) {
+      String[] r = rows.get(k);
+      for (int i = 0; i < cols; i++) {
+        String pad = " ".repeat(w[i] - r[i].length());
+        sb.append(i == 0 ? r[i] + pad : "  " + pad + r[i]);
+      }
+      sb.append('\n');
+      if (k == 0 || k == rows.size() - 2) {
+        int total = 2 * (cols - 1);
+        for (int x : w) {
+          total += x;
+        }
+        sb.append("-".repeat(total)).append('\n');
+      }
+    }
+    return sb.toString();
+  }
+
+  /**
+   * Sends the streams' records to the input topic (keyed as the replay keys them) and reads the
+   * output and dead-letter topics until every event has a forecast or a dead letter. Returns the
+   * number of dead letters; fills {@code out} by series and event time.
+   */
+  private static long streamAndCollect(
+      TopologySpec spec,
+      String bootstrap,
+      List<Stream> streams,
+      long total,
+      Duration timeout,
+      Map<String, Map<Long, JsonNode>> out)
+      throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    Map<String, Object> cp = new HashMap<>(CommonOptions.clientProperties());
+    cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cp.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<String, Object> pp = new HashMap<>(CommonOptions.clientProperties());
+    pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    pp.put(ProducerConfig.ACKS_CONFIG, "all");
+    pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    pp.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    long deadLetters = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+            new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        KafkaProducer<byte[], byte[]> producer =
+            new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
+      List<TopicPartition> parts = new ArrayList<>();
+      for (String topic : List.of(spec.topics().output(), spec.topics().deadLetter())) {
+        for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+          parts.add(new TopicPartition(topic, p.partition()));
+        }
+      }
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      for (Stream st : streams) {
+        List<TrainingData.RawRecord> records = st.series().records();
+        for (int i = st.from(); i < records.size(); i++) {
+          TrainingData.RawRecord r = records.get(i);
+          producer.send(new ProducerRecord<>(spec.topics().input(), r.key(), r.value()));
+        }
+      }
+      producer.flush();
+      ProgressBar bar = new ProgressBar(System.err, "stream " + spec.name());
+      long received = 0;
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (received + deadLetters < total) {
+        if (System.nanoTime() > deadline) {
+          throw new UserException(
+              "timed out after "
+                  + timeout
+                  + ": "
+                  + received
+                  + " forecasts and "
+                  + deadLetters
+                  + " dead letters of "
+                  + total
+                  + " events; is the forecaster running? (see the log above)");
+        }
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.topic().equals(spec.topics().deadLetter())) {
+            deadLetters++;
+            continue;
+          }
+          JsonNode f = json.readTree(r.value());
+          out.computeIfAbsent(f.get("series").asText(), k -> new HashMap<>())
+              .put(f.get("eventTime").asLong(), f);
+          received++;
+        }
+        bar.update(received + deadLetters, total, "");
+      }
+      bar.done();
+    }
+    return deadLetters;
+  }
+
+  /** A marker file: a directory holding it was made by the demo and may be emptied. */
+  static final String MARKER = ".stepcast-demo";
+
+  /**
+   * Empties a work directory left by an earlier demo (it holds the marker) or creates a new one;
+   * refuses a non-empty directory the demo did not make.
+   */
+  static Path prepareWorkDir(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      boolean empty;
+      try (var files = Files.list(dir)) {
+        empty = files.findAny().isEmpty();
+      }
+      if (!empty && !Files.exists(dir.resolve(MARKER))) {
+        throw new UserException(
+            "--work-dir "
+                + dir
+                + " is not empty and was not made by the demo; pass an empty or new directory");
+      }
+      deleteQuietly(dir);
+    }
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve(MARKER), "scratch directory of stepcast demo; deleted by it\n");
+    return dir;
+  }
+
+  static void deleteQuietly(Path dir) {
+    try {
+      if (!Files.exists(dir)) {
+        return;
+      }
+      Files.walkFileTree(
+          dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
+              Files.deleteIfExists(file);
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+              Files.deleteIfExists(d);
+              return FileVisitResult.CONTINUE;
+            }
+          });
+    } catch (IOException e) {
+      System.err.println("note: could not delete " + dir + ": " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.stepcast.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.stepcast.config.SpecLoader;
+import io.stepcast.config.TopologySpec;
+import io.stepcast.testsupport.EmbeddedKafkaSupport;
+import io.stepcast.testsupport.TestTopics;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo's pipeline run on a real broker: train, serve, stream the rest, score, chart. */
+class DemoCommandIT {
+
+  @TempDir Path dir;
+
+  @Test
+  void shouldForecastEveryHeldOutStockEventLiveAndChartIt() throws Exception {
+    String base = TestTopics.unique("demo");
+    TopologySpec spec =
+        SpecLoader.load(
+            Path.of("topologies/stocks.yaml"),
+            Map.of(
+                "STEPCAST_APPLICATION_ID", base + "-app",
+                "STEPCAST_TOPICS_INPUT", base + "-in",
+                "STEPCAST_TOPICS_OUTPUT", base + "-out",
+                "STEPCAST_TOPICS_DEAD_LETTER", base + "-dlq",
+                "STEPCAST_TOPICS_MODEL", base + "-models",
+                "STEPCAST_TOPICS_PARTITIONS", "2"));
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    DemoCommand.Settings settings =
+        new DemoCommand.Settings(0.7, 5, null, dir.resolve("out"), Duration.ofMinutes(2));
+
+    DemoCommand.Outcome o =
+        DemoCommand.runPipeline(
+            spec,
+            Path.of("samples/stocks.csv"),
+            settings,
+            EmbeddedKafkaSupport.cluster().bootstrapServers(),
+            dir.resolve("work"),
+            new PrintStream(console, true, StandardCharsets.UTF_8));
+    o.service().close();
+    String text = console.toString(StandardCharsets.UTF_8);
+
+    // 560 rows in 5 series (123, 123, 123, 68, 123 months): 70% trained, the rest held out.
+    int heldOut = 4 * (123 - 86) + (68 - 47);
+    assertThat(o.overall().forecasts()).as(text).isEqualTo(heldOut);
+    assertThat(o.series()).hasSize(5).allSatisfy(s -> assertThat(s.liveMae()).isFinite());
+    assertThat(o.deadLetters()).isZero();
+    assertThat(o.maxOfflineDiff()).isLessThanOrEqualTo(1e-4);
+    assertThat(text)
+        .contains("received " + (heldOut + 5 * 6) + " forecasts and 0 dead letters")
+        .contains("forecasts by model version: {" + o.version() + "=" + (heldOut + 5 * 6) + "}")
+        .contains("persist MAE")
+        .contains("AR(4) MAE");
+    String html = Files.readString(o.chart());
+    assertThat(o.chart().getFileName().toString()).isEqualTo("demo-stocks.html");
+    assertThat(html).contains("<svg").contains("<polyline").contains("MSFT").contains("GOOG");
+    assertThat(html).doesNotContain("<script").doesNotContain("src=").doesNotContain("href=");
+    assertThat(Files.list(dir.resolve("out/models/stocks")).count()).isEqualTo(2);
+  }
+}

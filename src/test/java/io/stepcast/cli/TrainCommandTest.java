@@ -1,0 +1,161 @@
+package io.stepcast.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.stepcast.train.SyntheticHistory;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code stepcast train} from a CSV file: writing candidates, the promotion gate, bad input. */
+class TrainCommandTest {
+
+  @TempDir Path dir;
+
+  private Path csv;
+  private Path spec;
+  private String out;
+  private String err;
+
+  @BeforeEach
+  void files() throws IOException {
+    SyntheticHistory.spec(dir, Map.of());
+    spec = dir.resolve("synth.yaml");
+    csv = dir.resolve("history.csv");
+    Files.writeString(csv, SyntheticHistory.csv(2, 300, 9));
+  }
+
+  private int run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+      return Main.commandLine().execute(args);
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+      out = o.toString(StandardCharsets.UTF_8);
+      err = e.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  private List<Path> models(Path d) throws IOException {
+    if (!Files.isDirectory(d)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(d)) {
+      return s.filter(p -> p.toString().endsWith(".onnx")).sorted().toList();
+    }
+  }
+
+  @Test
+  void shouldWriteACandidateAndItsReportWithoutPublishing() throws Exception {
+    int code = run("train", "-t", spec.toString(), "--csv", csv.toString(), "--epochs", "3");
+
+    assertThat(code).as(out + err).isZero();
+    assertThat(models(dir.resolve("models"))).isEmpty();
+    List<Path> candidates = models(dir.resolve("models/candidates"));
+    assertThat(candidates).hasSize(1);
+    String version = candidates.get(0).getFileName().toString().replace(".onnx", "");
+    assertThat(version).matches("synth-\\d{14}");
+    String report = Files.readString(dir.resolve("models/candidates/" + version + ".report.json"));
+    assertThat(report).contains("\"version\" : \"" + version + "\"").contains("\"persistence\"");
+    assertThat(out)
+        .contains("model MAE")
+        .contains("persist MAE")
+        .contains("seasonal MAE")
+        .contains("AR(4) MAE")
+        .contains("export parity")
+        .contains("training/serving parity")
+        .contains("not published");
+  }
+
+  @Test
+  void shouldPublishABetterModelAndRefuseAWorseOneUnlessForced() throws Exception {
+    Path live = dir.resolve("models");
+
+    assertThat(run("train", "-t", spec.toString(), "--csv", csv.toString(), "--publish"))
+        .as(out + err)
+        .isZero();
+    assertThat(out).contains("publishing: no live model");
+    assertThat(models(live)).hasSize(1);
+
+    // One epoch from another seed: worse than the model just published.
+    int refused =
+        run(
+            "train",
+            "-t",
+            spec.toString(),
+            "--csv",
+            csv.toString(),
+            "--publish",
+            "--epochs",
+            "1",
+            "--seed",
+            "3");
+    assertThat(refused).as(out + err).isEqualTo(4);
+    assertThat(out).contains("NOT publishing: not better, refused").contains("live model synth-");
+    assertThat(out).containsPattern("new model synth-\\S+: validation MAE \\d");
+    assertThat(models(live)).hasSize(1);
+
+    int forced =
+        run(
+            "train",
+            "-t",
+            spec.toString(),
+            "--csv",
+            csv.toString(),
+            "--publish",
+            "--epochs",
+            "1",
+            "--seed",
+            "3",
+            "--force");
+    assertThat(forced).as(out + err).isZero();
+    assertThat(out).contains("publishing: not better, forced");
+    assertThat(models(live)).hasSize(2);
+  }
+
+  @Test
+  void shouldNameTheRowAndColumnOfANonNumericCell() throws Exception {
+    List<String> lines = Files.readAllLines(csv);
+    lines.set(5, lines.get(5).replaceAll(",[^,]*$", ",n/a"));
+    Files.write(csv, lines);
+
+    int code = run("train", "-t", spec.toString(), "--csv", csv.toString());
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err).contains("error: " + csv + ": row 6, column 4: (level) 'n/a' is not a number");
+  }
+
+  @Test
+  void shouldSayWhichSeriesIsTooShort() throws Exception {
+    Files.writeString(csv, SyntheticHistory.csv(1, 40, 1));
+
+    int code = run("train", "-t", spec.toString(), "--csv", csv.toString());
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err).contains("series 'site-0' has 40 events, too short to split");
+  }
+
+  @Test
+  void shouldRejectAnEmptyFile() throws Exception {
+    Files.writeString(csv, "");
+
+    assertThat(run("train", "-t", spec.toString(), "--csv", csv.toString())).isEqualTo(2);
+    assertThat(err)
+        .contains("error: " + csv + ": row 1, column 1: no header row (the input is empty)");
+  }
+}

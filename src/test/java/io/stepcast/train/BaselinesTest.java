@@ -1,0 +1,63 @@
+package io.stepcast.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.stepcast.config.SpecFixtures;
+import io.stepcast.config.TopologySpec;
+import io.stepcast.features.Event;
+import io.stepcast.features.FeaturePipeline;
+import io.stepcast.features.SeriesReplay;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class BaselinesTest {
+
+  /** Weather events (difference transform) whose targets are the given values. */
+  private static SeriesReplay.Rows rows(TopologySpec spec, double[] values) {
+    List<Event> events = new ArrayList<>();
+    for (int t = 0; t < values.length; t++) {
+      events.add(Event.of("s", 3_600_000L * t, values[t], 1000.0, 3.0));
+    }
+    return SeriesReplay.rows(new FeaturePipeline(spec), events);
+  }
+
+  @Test
+  void shouldForecastTheLastValueAndTheValueOneSeasonBefore() {
+    SeriesReplay.Rows r = rows(SpecFixtures.weather(), new double[] {1, 2, 3, 4, 5});
+    assertThat(Baselines.persistence(r, 3)).isEqualTo(4.0);
+    assertThat(Baselines.seasonalNaive(r, 3, 2)).isEqualTo(3.0);
+    assertThat(Baselines.seasonalNaive(r, 0, 2)).isNaN();
+  }
+
+  @Test
+  void shouldRecoverTheCoefficientsOfAnAutoregressiveProcessOfDifferences() {
+    TopologySpec spec = SpecFixtures.weather();
+    Random random = new Random(3);
+    int n = 40_000;
+    double[] v = new double[n];
+    double d1 = 0;
+    double d2 = 0;
+    for (int t = 1; t < n; t++) {
+      double d = 0.1 + 0.6 * d1 - 0.3 * d2 + 0.01 * random.nextGaussian();
+      v[t] = v[t - 1] + d;
+      d2 = d1;
+      d1 = d;
+    }
+    SeriesReplay.Rows r = rows(spec, v);
+    Baselines.LinearAr ar = Baselines.LinearAr.fit(r, 30_000, 4);
+
+    double[] c = ar.coefficients();
+    assertThat(c[0]).isCloseTo(0.1, within(0.01));
+    assertThat(c[1]).isCloseTo(0.6, within(0.02));
+    assertThat(c[2]).isCloseTo(-0.3, within(0.02));
+    assertThat(c[3]).isCloseTo(0.0, within(0.02));
+    assertThat(c[4]).isCloseTo(0.0, within(0.02));
+    FeaturePipeline p = new FeaturePipeline(spec);
+    double expected =
+        v[35_000] + 0.1 + 0.6 * (v[35_000] - v[34_999]) - 0.3 * (v[34_999] - v[34_998]);
+    assertThat(ar.forecast(r, 35_000, p)).isCloseTo(expected, within(0.01));
+  }
+}

@@ -1,0 +1,181 @@
+package io.stepcast.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stepcast.config.TopologySpec;
+import io.stepcast.features.FeaturePipeline;
+import io.stepcast.kafka.Csv;
+import io.stepcast.model.ExecutionConfig;
+import io.stepcast.model.ModelRegistry;
+import io.stepcast.model.ModelSpec;
+import io.stepcast.model.StepModel;
+import io.stepcast.model.Stepper;
+import io.stepcast.topology.ForecastMetrics;
+import io.stepcast.topology.ForecastTopology;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The full training path on synthetic history: CSV through the event parser, training, scoring,
+ * export and the parity checks. One training is shared by the tests that only read its result.
+ */
+class TrainingRunTest {
+
+  @TempDir static Path dir;
+
+  private static TopologySpec spec;
+  private static TrainingData data;
+  private static TrainConfig cfg;
+  private static TrainingRun.Result result;
+
+  @BeforeAll
+  static void train() throws Exception {
+    spec = SyntheticHistory.spec(dir, Map.of());
+    data = TrainingData.fromCsv(spec, Csv.parse("synth.csv", SyntheticHistory.csv(3, 480, 11)));
+    cfg = TrainingRun.config(spec, null, null);
+    result = TrainingRun.run(spec, data, cfg, "synth-test-1", TrainingListener.NONE);
+  }
+
+  @Test
+  void shouldBeatPersistenceByAClearMarginOnTheValidationPart() {
+    TrainingReport r = result.report();
+
+    assertThat(r.series()).hasSize(3);
+    assertThat(r.overall().model().count()).isEqualTo(3L * 96);
+    // A daily cycle with small noise: persistence lags the cycle, a model that knows the hour does
+    // not.
+    assertThat(r.overall().model().mae()).isLessThan(0.5 * r.overall().persistence().mae());
+    for (TrainingReport.SeriesReport s : r.series()) {
+      assertThat(s.model().mae()).as(s.id()).isLessThan(0.6 * s.persistence().mae());
+    }
+    assertThat(r.overall().seasonalNaive()).isNotNull();
+    assertThat(r.overall().linearAr().count()).isEqualTo(r.overall().model().count());
+  }
+
+  @Test
+  void shouldExportAModelThatStepsLikeTheTrainersForwardPass() throws Exception {
+    try (StepModel model = StepModel.load(result.onnx(), ExecutionConfig.cpu())) {
+      ModelSpec ms = model.spec();
+      assertThat(ms.version()).isEqualTo("synth-test-1");
+      assertThat(ms.features()).isEqualTo(new FeaturePipeline(spec).columns());
+      assertThat(ms.training())
+          .containsKeys("val_mae", "persistence_mae", "seasonal_naive_mae", "linear_ar_mae");
+      assertThat(ms.training().get("val_mae")).isEqualTo(result.report().overall().model().mae());
+      // Golden vectors are real inputs: the first rows of the first series.
+      assertThat(ms.golden().x()[3]).containsExactly(data.series().get(0).rows().x()[3]);
+
+      for (TrainingData.Series s : data.series()) {
+        float[][] x = s.rows().x();
+        float[][] torch = RnnTrainer.forward(result.trained().weights(), x);
+        float[][] states = {new float[model.stateSize(0)]};
+        float[] y = new float[1];
+        double max = 0;
+        try (Stepper stepper = model.newStepper(1)) {
+          for (int t = 0; t < x.length; t++) {
+            stepper.step(x[t], states, y);
+            max = Math.max(max, Math.abs(y[0] - torch[t][0]));
+          }
+        }
+        assertThat(max).as("series %s", s.id()).isLessThanOrEqualTo(TrainingRun.EXPORT_TOLERANCE);
+      }
+    }
+    assertThat(result.report().parity().exportMaxAbsDiff()).isLessThanOrEqualTo(1e-4);
+  }
+
+  @Test
+  void shouldReproduceTheTrainersValidationErrorWhenTheRawRecordsRunThroughTheForecastTopology()
+      throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    Properties p =
+        ForecastTopology.streamsConfig(spec, "unused:9092", dir.resolve("state"), Map.of());
+    try (ModelRegistry registry =
+            new ModelRegistry(
+                spec.name(),
+                new FeaturePipeline(spec).columns(),
+                spec.target().field(),
+                spec.target().transform().name().toLowerCase(Locale.ROOT),
+                ExecutionConfig.cpu(),
+                ModelRegistry.Listener.NONE);
+        TopologyTestDriver driver = driver(registry, p)) {
+      TestInputTopic<byte[], byte[]> in =
+          driver.createInputTopic(
+              spec.topics().input(), new ByteArraySerializer(), new ByteArraySerializer());
+      TestOutputTopic<String, byte[]> out =
+          driver.createOutputTopic(
+              spec.topics().output(), new StringDeserializer(), new ByteArrayDeserializer());
+      Accuracy.Sum served = new Accuracy.Sum();
+      for (TrainingData.Series s : data.series()) {
+        int rows = s.rows().x().length;
+        int valStart = TrainingRun.validationStart(rows, cfg);
+        for (TrainingData.RawRecord r : s.records()) {
+          in.pipeInput(r.key(), r.value());
+        }
+        var forecasts = out.readValuesToList();
+        assertThat(forecasts).hasSize(s.length());
+        // The forecast made at event t is scored at event t + 1: its "error" field.
+        for (int t = valStart + 1; t <= rows; t++) {
+          JsonNode f = json.readTree(forecasts.get(t));
+          served.add(f.get("error").asDouble());
+          assertThat(f.get("model").asText()).isEqualTo("synth-test-1");
+        }
+      }
+      double trainer = result.report().parity().trainerMae();
+      assertThat(served.count()).isEqualTo(result.report().overall().model().count());
+      assertThat(Math.abs(served.accuracy().mae() - trainer) / trainer).isLessThanOrEqualTo(0.01);
+    }
+  }
+
+  private TopologyTestDriver driver(ModelRegistry registry, Properties p) {
+    assertThat(registry.offer(result.onnx(), "test")).isEqualTo(ModelRegistry.Outcome.SWAPPED);
+    return new TopologyTestDriver(ForecastTopology.build(spec, registry, ForecastMetrics.NOOP), p);
+  }
+
+  @Test
+  void shouldScoreAModelTheSameWayTheGateDoes() throws Exception {
+    try (StepModel model = StepModel.load(result.onnx(), ExecutionConfig.cpu())) {
+      Accuracy a = TrainingRun.evaluate(model, spec, data, cfg);
+      assertThat(a.count()).isEqualTo(result.report().overall().model().count());
+      assertThat(a.mae()).isEqualTo(result.report().parity().servingMae());
+    }
+  }
+
+  @Test
+  void shouldNameASeriesTooShortToSplitAndItsLength() throws Exception {
+    String csv =
+        SyntheticHistory.csv(1, 400, 3)
+            + SyntheticHistory.csv(1, 30, 4)
+                .lines()
+                .skip(1)
+                .map(l -> l.replace("site-0", "tiny") + "\n")
+                .reduce("", String::concat);
+    TrainingData short1 = TrainingData.fromCsv(spec, Csv.parse("short.csv", csv));
+
+    assertThatThrownBy(() -> TrainingRun.run(spec, short1, cfg, "v", TrainingListener.NONE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("series 'tiny'")
+        .hasMessageContaining("has 30 events")
+        .hasMessageContaining("too short");
+  }
+
+  @Test
+  void shouldRefuseToTrainOnNoEvents() {
+    TrainingData none = TrainingData.fromRecords(spec, "topic empty", java.util.List.of());
+    assertThatThrownBy(() -> TrainingRun.run(spec, none, cfg, "v", TrainingListener.NONE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("topic empty: no events to train on");
+  }
+}
