@@ -102,8 +102,7 @@ public final class EndToEndBench {
       for (String name : List.of("pass", "stateful", "forecast")) {
         Topics.ensure(admin, out(name), spec.topics().partitions(), (short) 1, Map.of());
       }
-      Topics.ensure(
-          admin, prefix + "-dlq", spec.topics().partitions(), (short) 1, Map.of());
+      Topics.ensure(admin, prefix + "-dlq", spec.topics().partitions(), (short) 1, Map.of());
     }
     produce(input, events, series);
     List<Result> results = new ArrayList<>();
@@ -140,12 +139,7 @@ public final class EndToEndBench {
         spec.name(),
         spec.applicationId(),
         new TopologySpec.Topics(
-            input,
-            out("forecast"),
-            prefix + "-dlq",
-            t.model(),
-            t.partitions(),
-            (short) 1),
+            input, out("forecast"), prefix + "-dlq", t.model(), t.partitions(), (short) 1),
         spec.seriesId(),
         spec.timestamp(),
         spec.features(),

@@ -65,7 +65,12 @@ final class BenchCommand implements Callable<Integer> {
               : " with an embedded broker (its CPU counts in every row)");
       List<EndToEndBench.Result> r =
           new EndToEndBench(spec, bootstrap, work.resolve("state"))
-              .run(events, series, i -> System.err.println(i == 1 ? "  warm-up round done" : "  measured round done"));
+              .run(
+                  events,
+                  series,
+                  i ->
+                      System.err.println(
+                          i == 1 ? "  warm-up round done" : "  measured round done"));
       System.out.printf("%-20s %12s %14s%n", "topology", "records/s", "CPU us/record");
       for (EndToEndBench.Result x : r) {
         System.out.printf(

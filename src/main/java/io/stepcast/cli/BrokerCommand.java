@@ -15,21 +15,36 @@ import picocli.CommandLine.Option;
         "Starts a single-node KRaft Kafka broker (Kafka 4.3.1, in this JVM) and keeps it running until"
             + " interrupted. For trials and demos; use a real cluster in production.")
 final class BrokerCommand implements Callable<Integer> {
-  @Option(names = "--port", defaultValue = "9092", description = "Client port. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--port",
+      defaultValue = "9092",
+      description = "Client port. Default: ${DEFAULT-VALUE}")
   int port;
 
-  @Option(names = "--data-dir", defaultValue = "data/broker", description = "Data directory. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--data-dir",
+      defaultValue = "data/broker",
+      description = "Data directory. Default: ${DEFAULT-VALUE}")
   Path dataDir;
 
   @Override
   public Integer call() throws Exception {
     EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder(dataDir).port(port).start();
     CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      broker.close();
-      stop.countDown();
-    }, "stepcast-broker-shutdown"));
-    System.out.println("broker listening on " + broker.bootstrapServers() + " (data in " + dataDir + "); Ctrl-C stops it");
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  broker.close();
+                  stop.countDown();
+                },
+                "stepcast-broker-shutdown"));
+    System.out.println(
+        "broker listening on "
+            + broker.bootstrapServers()
+            + " (data in "
+            + dataDir
+            + "); Ctrl-C stops it");
     stop.await();
     return 0;
   }

@@ -47,7 +47,8 @@ final class ModelCommand implements Runnable {
       Path tmp = Files.createTempFile(parent, ".stepcast-", ".tmp");
       Files.write(tmp, onnx);
       try {
-        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(
+            tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
       } catch (UnsupportedOperationException e) {
         // not a POSIX file system: keep the default permissions
       }

@@ -57,7 +57,8 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--embedded-port",
-      description = "Client port of the embedded broker (0: any free port). Default: ${DEFAULT-VALUE}",
+      description =
+          "Client port of the embedded broker (0: any free port). Default: ${DEFAULT-VALUE}",
       defaultValue = "9092")
   int embeddedPort;
 
