@@ -45,6 +45,8 @@ public final class OrtSupport {
    * and closes them after every session made with them.
    */
   public static SessionOptions cpuOptions(ExecutionConfig exec) throws OrtException {
+    // The environment first: it sets up ONNX Runtime's logging, which adding a provider uses.
+    environment();
     SessionOptions options = new SessionOptions();
     try {
       options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
@@ -87,7 +89,8 @@ public final class OrtSupport {
         }
         log.warn(
             "CUDA execution provider unavailable ({}); falling back to CPU as configured"
-                + " (fallbackToCpu=true). Build with -Pcuda and run on a GPU host to use CUDA.",
+                + " (fallbackToCpu=true). To use CUDA, run the CUDA build (-Pcuda) on a host with an"
+                + " NVIDIA GPU, CUDA 12 and cuDNN 9.",
             reason);
       }
     }
@@ -150,10 +153,16 @@ public final class OrtSupport {
   private static String cudaReason(Throwable e) {
     String message = String.valueOf(e.getMessage());
     String lower = message.toLowerCase(Locale.ROOT);
-    if (!availableProviders().contains(OrtProvider.CUDA)
-        || lower.contains("shared provider")
-        || lower.contains("failed to load shared library")) {
-      return "the ONNX Runtime on the class path has no CUDA provider (" + message + ")";
+    if (!availableProviders().contains(OrtProvider.CUDA)) {
+      return "the ONNX Runtime on the class path has no CUDA provider, it is the CPU build ("
+          + message
+          + ")";
+    }
+    if (lower.contains("failed to load shared library") || lower.contains("cannot open shared")) {
+      return "the CUDA provider of onnxruntime_gpu cannot load its libraries: CUDA 12 and cuDNN 9"
+          + " must be installed and on the library path ("
+          + message
+          + ")";
     }
     return "no usable GPU or CUDA runtime (" + message + ")";
   }
