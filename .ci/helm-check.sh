@@ -9,7 +9,8 @@
 #   - the validator .ci/k8s-validate (kubernetes-models' OpenAPI validators, a strict unknown-field
 #     check through the TypeScript compiler, and consistency checks), installed from its lockfile.
 # Every rendering is checked: helm lint (strict, including values.schema.json), helm template, then
-# validate.mjs; then the PromQL of grafana/stepcast-dashboard.json is parsed (promql-check.mjs).
+# validate.mjs; then the PromQL of grafana/stepcast-dashboard.json is parsed and its metrics and
+# labels are checked against grafana/metrics-reference.txt, a real scrape's names (promql-check.mjs).
 # The script exits non-zero on a tool failure, and after the summary when any check failed.
 set -euo pipefail
 
@@ -139,8 +140,9 @@ fi
 
 # The Grafana dashboard ships beside the chart: its queries are checked here too.
 DASHBOARD="$ROOT/grafana/stepcast-dashboard.json"
+METRICS_REFERENCE="$ROOT/grafana/metrics-reference.txt"
 if [[ -f "$DASHBOARD" ]]; then
-  if node "$PROMQL_CHECK" "$DASHBOARD"; then
+  if node "$PROMQL_CHECK" "$DASHBOARD" "$METRICS_REFERENCE"; then
     SUMMARY+=("ok   promql    grafana/stepcast-dashboard.json")
   else
     SUMMARY+=("FAIL promql    grafana/stepcast-dashboard.json")

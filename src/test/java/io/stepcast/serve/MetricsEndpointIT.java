@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stepcast.config.SpecLoader;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.Csv;
+import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ExecutionProvider;
 import io.stepcast.model.OrtSupport;
 import io.stepcast.testsupport.Await;
@@ -17,6 +18,9 @@ import io.stepcast.testsupport.TestHttp;
 import io.stepcast.testsupport.TestRecords;
 import io.stepcast.testsupport.TestTopics;
 import io.stepcast.train.PipelineModels;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -26,9 +30,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +52,20 @@ abstract class MetricsEndpointIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int PER_STATION = 30;
   private static final List<String> STATIONS = List.of("north", "south");
+  private static final Path DASHBOARD = Path.of("grafana", "stepcast-dashboard.json");
+  private static final Path REFERENCE = Path.of("grafana", "metrics-reference.txt");
+
+  /** A metric name in PromQL: an identifier followed by label matchers or a range. */
+  private static final Pattern SELECTOR = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)\\s*[{\\[]");
+
+  private static final Pattern LABEL_VALUES = Pattern.compile("label_values\\((\\w+)");
+  private static final String REFERENCE_HEADER =
+      "# Metrics as Prometheus shows them, with their label names, from a real scrape of a running\n"
+          + "# instance (MetricsEndpointIT): every stepcast_* metric, and the other metrics that\n"
+          + "# grafana/stepcast-dashboard.json queries. .ci/k8s-validate/promql-check.mjs checks the\n"
+          + "# dashboard against this file; MetricsEndpointIT checks this file against the scrape.\n"
+          + "# Regenerate: ./mvnw verify -Dit.test=MetricsEndpointEmbeddedIT"
+          + " -Dstepcast.updateMetricsReference=true\n";
 
   @TempDir Path dir;
 
@@ -94,7 +117,7 @@ abstract class MetricsEndpointIT {
         () -> {
           try {
             return (last[0] = TestHttp.get(port, path)).status() == status;
-          } catch (java.io.UncheckedIOException e) {
+          } catch (UncheckedIOException e) {
             return false; // not listening yet
           }
         },
@@ -173,9 +196,9 @@ abstract class MetricsEndpointIT {
   }
 
   private static boolean isListening(int port) {
-    try (java.net.Socket s = new java.net.Socket("localhost", port)) {
+    try (Socket s = new Socket("localhost", port)) {
       return true;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return false;
     }
   }
@@ -207,6 +230,12 @@ abstract class MetricsEndpointIT {
       TestRecords.consume(
           bootstrapServers(), spec.topics().deadLetter(), 4, Duration.ofSeconds(30));
 
+      // A collection, so that the JVM's GC pause timer exists before the scrape.
+      System.gc();
+      Await.until(
+          Duration.ofSeconds(20),
+          () -> TestHttp.get(port, "/metrics").body().contains("jvm_gc_pause_seconds_count"),
+          () -> "a GC pause in the metrics");
       TestHttp.Response response = TestHttp.get(port, "/metrics");
       assertThat(response.status()).isEqualTo(200);
       assertThat(response.header("Content-Type"))
@@ -264,10 +293,8 @@ abstract class MetricsEndpointIT {
       assertThat(m.value("stepcast_model_swaps_total", p)).isZero();
       assertThat(m.value("stepcast_model_refusals_total", p)).isZero();
       assertThat(m.value("stepcast_model_burnins_total", p)).isZero();
-      ExecutionProvider expected =
-          OrtSupport.availableProviders().contains(ai.onnxruntime.OrtProvider.CUDA)
-              ? service.provider()
-              : ExecutionProvider.CPU;
+      // What CUDA gives on this machine, found independently: CPU unless there is a GPU.
+      ExecutionProvider expected = OrtSupport.probe(ExecutionConfig.cuda(0, true));
       assertThat(service.provider()).isEqualTo(expected);
       assertThat(
               m.value(
@@ -315,6 +342,9 @@ abstract class MetricsEndpointIT {
       assertThat(m.sum("kafka_consumer_connections", Map.of())).isPositive();
       assertThat(m.types()).doesNotContainKeys("process_cpu_time_ns_total", "system_cpu_count");
 
+      // The dashboard queries metrics this instance has, as recorded in the reference file.
+      checkMetricsReference(m);
+
       // Every family has HELP and TYPE; Prometheus' own checker has nothing to say.
       for (PrometheusText.Sample s : m.samples()) {
         assertThat(family(m, s.name())).as("TYPE of %s", s.name()).isNotNull();
@@ -324,6 +354,52 @@ abstract class MetricsEndpointIT {
       assertThat(check.output()).as("promtool check metrics output").isEmpty();
       assertThat(check.exitCode()).as("promtool check metrics exit code").isZero();
     }
+  }
+
+  /**
+   * The reference file lists every stepcast_* metric and every other metric the Grafana dashboard
+   * queries, each with its label names, as this scrape shows them. The dashboard is checked against
+   * the file by .ci/k8s-validate/promql-check.mjs (no Java there); here the file is checked against
+   * the real thing.
+   */
+  private static void checkMetricsReference(PrometheusText m) throws Exception {
+    Map<String, SortedSet<String>> labels = new TreeMap<>();
+    for (PrometheusText.Sample s : m.samples()) {
+      labels.computeIfAbsent(s.name(), k -> new TreeSet<>()).addAll(s.labels().keySet());
+    }
+    SortedSet<String> used = new TreeSet<>();
+    JsonNode dashboard = JSON.readTree(Files.readString(DASHBOARD));
+    for (JsonNode query : dashboard.findValues("expr")) {
+      Matcher matcher = SELECTOR.matcher(query.asText());
+      while (matcher.find()) {
+        used.add(matcher.group(1));
+      }
+    }
+    for (JsonNode query : dashboard.findValues("query")) {
+      String q = query.isObject() ? query.path("query").asText() : query.asText();
+      Matcher matcher = LABEL_VALUES.matcher(q);
+      if (matcher.find()) {
+        used.add(matcher.group(1));
+      }
+    }
+    assertThat(labels.keySet()).as("metrics the dashboard queries").containsAll(used);
+    StringBuilder out = new StringBuilder(REFERENCE_HEADER);
+    labels.forEach(
+        (name, l) -> {
+          if (name.startsWith("stepcast_") || used.contains(name)) {
+            out.append(name).append(' ').append(String.join(",", l)).append('\n');
+          }
+        });
+    if (Boolean.getBoolean("stepcast.updateMetricsReference")) {
+      Files.writeString(REFERENCE, out.toString());
+    }
+    assertThat(Files.readString(REFERENCE))
+        .as(
+            "%s no longer matches the scrape. If the change is on purpose, rerun with"
+                + " -Dstepcast.updateMetricsReference=true and commit the file (and update"
+                + " docs/METRICS.md and the dashboard)",
+            REFERENCE)
+        .isEqualTo(out.toString());
   }
 
   /** The family a sample belongs to (its name, or without a histogram/summary suffix). */
