@@ -10,7 +10,10 @@
 #     check through the TypeScript compiler, and consistency checks), installed from its lockfile.
 # Every rendering is checked: helm lint (strict, including values.schema.json), helm template, then
 # validate.mjs; then the PromQL of grafana/stepcast-dashboard.json is parsed and its metrics and
-# labels are checked against grafana/metrics-reference.txt, a real scrape's names (promql-check.mjs).
+# labels are checked against grafana/metrics-reference.txt, a real scrape's names (promql-check.mjs);
+# and the STEPCAST_* variables of the renderings, docker/compose.yaml and the Dockerfiles are checked
+# against .ci/stepcast-env.txt, the default topology ConfigMap against topologies/weather.yaml
+# (app-check.mjs).
 # The script exits non-zero on a tool failure, and after the summary when any check failed.
 set -euo pipefail
 
@@ -86,9 +89,10 @@ install_validator() {
     echo "$want" >"$stamp"
   fi
   # The scripts are copied on every run so that edits take effect without a reinstall.
-  cp "$VALIDATOR_SRC/validate.mjs" "$VALIDATOR_SRC/promql-check.mjs" "$dir/"
+  cp "$VALIDATOR_SRC/validate.mjs" "$VALIDATOR_SRC/promql-check.mjs" "$VALIDATOR_SRC/app-check.mjs" "$dir/"
   VALIDATOR="$dir/validate.mjs"
   PROMQL_CHECK="$dir/promql-check.mjs"
+  APP_CHECK="$dir/app-check.mjs"
 }
 
 install_helm
@@ -134,6 +138,21 @@ done
 if [[ ${#VALIDATE_ARGS[@]} -gt 0 ]]; then
   log "validating ${#VALIDATE_ARGS[@]} renderings (kubernetes-models schemas, strict fields, consistency)"
   if ! node "$VALIDATOR" "${VALIDATE_ARGS[@]}"; then
+    FAILED=1
+  fi
+fi
+
+# The deployment files against the application: every STEPCAST_* variable the renderings, the
+# Compose file and the Dockerfiles set is one stepcast reads (.ci/stepcast-env.txt, kept in step with
+# the code by EnvironmentNamesTest), and the default topology ConfigMap is topologies/weather.yaml.
+if [[ ${#VALIDATE_ARGS[@]} -gt 0 && -f "$OUT/default.yaml" ]]; then
+  if node "$APP_CHECK" --env "$ROOT/.ci/stepcast-env.txt" \
+    --topology "$OUT/default.yaml=$ROOT/topologies/weather.yaml" \
+    "${VALIDATE_ARGS[@]}" "docker/compose.yaml=$ROOT/docker/compose.yaml" \
+    "docker/Dockerfile=$ROOT/docker/Dockerfile" "docker/Dockerfile.cuda=$ROOT/docker/Dockerfile.cuda"; then
+    SUMMARY+=("ok   app       env names and default topology (chart, compose, Dockerfiles)")
+  else
+    SUMMARY+=("FAIL app       env names or default topology (chart, compose, Dockerfiles)")
     FAILED=1
   fi
 fi

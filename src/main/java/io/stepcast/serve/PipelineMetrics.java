@@ -114,7 +114,8 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
             .register(registry);
     swaps =
         Counter.builder("stepcast.model.swaps")
-            .description("Models swapped in")
+            .description(
+                "Models swapped in while serving (the first model of an instance is not a swap)")
             .tags(p)
             .register(registry);
     refusals =
@@ -133,7 +134,7 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
         .register(registry);
     modelInfo =
         MultiGauge.builder("stepcast.model.info")
-            .description("1 for the model version serving the pipeline")
+            .description("1, tagged with the version of the model serving the pipeline")
             .tags(p)
             .register(registry);
   }
