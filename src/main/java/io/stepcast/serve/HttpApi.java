@@ -112,7 +112,9 @@ public final class HttpApi implements AutoCloseable {
     server.createContext("/metrics", guarded(this::metrics));
     server.createContext("/health/live", guarded(this::live));
     server.createContext("/health/ready", guarded(this::ready));
-    server.createContext(SERIES, guarded(this::series));
+    // "/series" matches every path that starts with it; the handler sorts them out.
+    server.createContext("/series", guarded(this::series));
+    server.createContext("/", guarded(this::notFound));
     server.start();
   }
 
@@ -196,11 +198,24 @@ public final class HttpApi implements AutoCloseable {
     sendJson(x, ready ? 200 : 503, n);
   }
 
+  private void notFound(HttpExchange x) throws IOException {
+    sendError(
+        x,
+        404,
+        "no such endpoint: use /metrics, /health/live, /health/ready, /series/{id} or"
+            + " /series/{id}/forecast?steps=N");
+  }
+
   private void series(HttpExchange x) throws IOException {
+    String raw = x.getRequestURI().getRawPath();
+    if (!raw.equals("/series") && !raw.startsWith(SERIES)) {
+      notFound(x);
+      return;
+    }
     if (!get(x)) {
       return;
     }
-    String rest = x.getRequestURI().getRawPath().substring(SERIES.length());
+    String rest = raw.length() <= SERIES.length() ? "" : raw.substring(SERIES.length());
     String[] parts = rest.split("/", -1);
     boolean forecast = parts.length == 2 && parts[1].equals("forecast");
     if (parts.length > 2 || (parts.length == 2 && !forecast) || parts[0].isEmpty()) {

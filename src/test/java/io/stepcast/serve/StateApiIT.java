@@ -237,11 +237,17 @@ class StateApiIT {
                 "/series/s1/bogus",
                 "/series/s1/forecast/more",
                 "/series/",
+                "/series",
                 "/series//forecast")) {
           TestHttp.Response r = TestHttp.get(port, bad);
           assertThat(r.status()).as("%s -> %s", bad, r).isEqualTo(400);
           assertThat(r.json().get("error").asText()).as(bad).isNotBlank();
         }
+      }
+      for (String unknown : List.of("/", "/nope", "/seriesx/s1")) {
+        TestHttp.Response r = TestHttp.get(portA, unknown);
+        assertThat(r.status()).as("%s -> %s", unknown, r).isEqualTo(404);
+        assertThat(r.json().get("error").asText()).contains("no such endpoint");
       }
       assertThat(TestHttp.get(portA, "/series/s1/forecast?steps=abc").json().get("error").asText())
           .contains("steps must be a whole number from 1 to 1000, got 'abc'");
