@@ -9,7 +9,11 @@
 #   - the validator .ci/k8s-validate (kubernetes-models' OpenAPI validators, a strict unknown-field
 #     check through the TypeScript compiler, and consistency checks), installed from its lockfile.
 # Every rendering is checked: helm lint (strict, including values.schema.json), helm template, then
-# validate.mjs; then the PromQL of grafana/stepcast-dashboard.json is parsed (promql-check.mjs).
+# validate.mjs; then the PromQL of grafana/stepcast-dashboard.json is parsed and its metrics and
+# labels are checked against grafana/metrics-reference.txt, a real scrape's names (promql-check.mjs);
+# and the STEPCAST_* variables of the renderings, docker/compose.yaml and the Dockerfiles are checked
+# against .ci/stepcast-env.txt, the default topology ConfigMap against topologies/weather.yaml
+# (app-check.mjs).
 # The script exits non-zero on a tool failure, and after the summary when any check failed.
 set -euo pipefail
 
@@ -85,9 +89,10 @@ install_validator() {
     echo "$want" >"$stamp"
   fi
   # The scripts are copied on every run so that edits take effect without a reinstall.
-  cp "$VALIDATOR_SRC/validate.mjs" "$VALIDATOR_SRC/promql-check.mjs" "$dir/"
+  cp "$VALIDATOR_SRC/validate.mjs" "$VALIDATOR_SRC/promql-check.mjs" "$VALIDATOR_SRC/app-check.mjs" "$dir/"
   VALIDATOR="$dir/validate.mjs"
   PROMQL_CHECK="$dir/promql-check.mjs"
+  APP_CHECK="$dir/app-check.mjs"
 }
 
 install_helm
@@ -137,10 +142,26 @@ if [[ ${#VALIDATE_ARGS[@]} -gt 0 ]]; then
   fi
 fi
 
+# The deployment files against the application: every STEPCAST_* variable the renderings, the
+# Compose file and the Dockerfiles set is one stepcast reads (.ci/stepcast-env.txt, kept in step with
+# the code by EnvironmentNamesTest), and the default topology ConfigMap is topologies/weather.yaml.
+if [[ ${#VALIDATE_ARGS[@]} -gt 0 && -f "$OUT/default.yaml" ]]; then
+  if node "$APP_CHECK" --env "$ROOT/.ci/stepcast-env.txt" \
+    --topology "$OUT/default.yaml=$ROOT/topologies/weather.yaml" \
+    "${VALIDATE_ARGS[@]}" "docker/compose.yaml=$ROOT/docker/compose.yaml" \
+    "docker/Dockerfile=$ROOT/docker/Dockerfile" "docker/Dockerfile.cuda=$ROOT/docker/Dockerfile.cuda"; then
+    SUMMARY+=("ok   app       env names and default topology (chart, compose, Dockerfiles)")
+  else
+    SUMMARY+=("FAIL app       env names or default topology (chart, compose, Dockerfiles)")
+    FAILED=1
+  fi
+fi
+
 # The Grafana dashboard ships beside the chart: its queries are checked here too.
 DASHBOARD="$ROOT/grafana/stepcast-dashboard.json"
+METRICS_REFERENCE="$ROOT/grafana/metrics-reference.txt"
 if [[ -f "$DASHBOARD" ]]; then
-  if node "$PROMQL_CHECK" "$DASHBOARD"; then
+  if node "$PROMQL_CHECK" "$DASHBOARD" "$METRICS_REFERENCE"; then
     SUMMARY+=("ok   promql    grafana/stepcast-dashboard.json")
   else
     SUMMARY+=("FAIL promql    grafana/stepcast-dashboard.json")

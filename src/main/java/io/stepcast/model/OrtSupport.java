@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -19,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * without a GPU cannot start one; ONNX Runtime reports both as an {@link OrtException} either when
  * the provider is added to the options or when the session is created. With {@code fallbackToCpu}
  * the failure is logged at WARN with its reason and the session opens on the CPU; without it the
- * model is refused with a {@link ModelException} that says how to fix it. The provider actually in
- * use is returned, so callers can report it.
+ * model is refused with an {@link ExecutionProviderException} that says how to fix it; {@link
+ * #probe} finds this out at start-up, before any model has arrived. The provider actually in use is
+ * returned, so callers can report it.
  */
 public final class OrtSupport {
 
@@ -43,6 +45,8 @@ public final class OrtSupport {
    * and closes them after every session made with them.
    */
   public static SessionOptions cpuOptions(ExecutionConfig exec) throws OrtException {
+    // The environment first: it sets up ONNX Runtime's logging, which adding a provider uses.
+    environment();
     SessionOptions options = new SessionOptions();
     try {
       options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
@@ -70,7 +74,9 @@ public final class OrtSupport {
       } catch (OrtException | RuntimeException e) {
         String reason = cudaReason(e);
         if (!exec.fallbackToCpu()) {
-          throw new ModelException(
+          throw new ExecutionProviderException(
+              ExecutionProvider.CUDA,
+              reason,
               "CUDA execution provider requested (device "
                   + exec.cudaDeviceId()
                   + ") but unavailable: "
@@ -83,7 +89,8 @@ public final class OrtSupport {
         }
         log.warn(
             "CUDA execution provider unavailable ({}); falling back to CPU as configured"
-                + " (fallbackToCpu=true). Build with -Pcuda and run on a GPU host to use CUDA.",
+                + " (fallbackToCpu=true). To use CUDA, run the CUDA build (-Pcuda) on a host with an"
+                + " NVIDIA GPU, CUDA 12 and cuDNN 9.",
             reason);
       }
     }
@@ -91,6 +98,40 @@ public final class OrtSupport {
       return openWith(model, exec, ExecutionProvider.CPU);
     } catch (OrtException e) {
       throw new ModelException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Opens and closes a session on a tiny built-in model as {@code exec} says, so that a provider
+   * that cannot start is found at start-up rather than when the first real model arrives.
+   *
+   * @return the provider sessions will actually run on (CPU after a permitted CUDA fallback)
+   * @throws ExecutionProviderException if the provider cannot start and no fallback is allowed
+   */
+  public static ExecutionProvider probe(ExecutionConfig exec) throws ModelException {
+    try (OpenSession s = open(ProbeModel.BYTES, exec)) {
+      return s.provider();
+    } catch (OrtException e) {
+      throw new ModelException("closing the probe session failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** A one-feature, one-unit GRU step model, built once on first use. */
+  private static final class ProbeModel {
+    static final byte[] BYTES = build();
+
+    private static byte[] build() {
+      ModelSpec spec =
+          ModelSpec.builder()
+              .version("execution-probe")
+              .pipeline("execution-probe")
+              .network(CellType.GRU, 1, 1)
+              .features(List.of("x"))
+              .outputSize(1)
+              .target("x", "none")
+              .build();
+      return StepModelBuilder.build(
+          DemoModels.persistenceLikeWeights(CellType.GRU, 1, 1, 1, 1, 0L), spec);
     }
   }
 
@@ -112,10 +153,16 @@ public final class OrtSupport {
   private static String cudaReason(Throwable e) {
     String message = String.valueOf(e.getMessage());
     String lower = message.toLowerCase(Locale.ROOT);
-    if (!availableProviders().contains(OrtProvider.CUDA)
-        || lower.contains("shared provider")
-        || lower.contains("failed to load shared library")) {
-      return "the ONNX Runtime on the class path has no CUDA provider (" + message + ")";
+    if (!availableProviders().contains(OrtProvider.CUDA)) {
+      return "the ONNX Runtime on the class path has no CUDA provider, it is the CPU build ("
+          + message
+          + ")";
+    }
+    if (lower.contains("failed to load shared library") || lower.contains("cannot open shared")) {
+      return "the CUDA provider of onnxruntime_gpu cannot load its libraries: CUDA 12 and cuDNN 9"
+          + " must be installed and on the library path ("
+          + message
+          + ")";
     }
     return "no usable GPU or CUDA runtime (" + message + ")";
   }

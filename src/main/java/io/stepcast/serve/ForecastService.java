@@ -3,6 +3,7 @@ package io.stepcast.serve;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -10,15 +11,18 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.stepcast.config.ConfigException;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.kafka.ModelTopic;
 import io.stepcast.kafka.Topics;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ExecutionProvider;
+import io.stepcast.model.ExecutionProviderException;
 import io.stepcast.model.ModelDirectoryWatcher;
+import io.stepcast.model.ModelException;
 import io.stepcast.model.ModelRegistry;
-import io.stepcast.state.SeriesState;
+import io.stepcast.model.OrtSupport;
 import io.stepcast.topology.ForecastTopology;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,15 +33,13 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.HostInfo;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,19 +62,26 @@ public final class ForecastService implements AutoCloseable {
       Map<String, String> clientProperties) {}
 
   private final Options options;
-  private final ModelRegistry registry;
+  private final ExecutionProvider provider;
   private final PipelineMetrics metrics;
   private final PrometheusMeterRegistry prometheus;
-  private final KafkaStreams streams;
-  private final KafkaStreamsMetrics streamsMetrics;
-  private final ModelDirectoryWatcher watcher;
-  private final ModelTopic.Follower follower;
-  private final HttpApi http;
+  private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+  private final ModelRegistry registry;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private final AtomicBoolean closed = new AtomicBoolean();
+  // Null until started, so that a start-up failure can close what was opened so far.
+  private HttpApi http;
+  private ModelDirectoryWatcher watcher;
+  private ModelTopic.Follower follower;
+  private KafkaStreams streams;
+  private KafkaStreamsMetrics streamsMetrics;
 
   private ForecastService(Options o) throws Exception {
     this.options = o;
     TopologySpec spec = o.spec();
+    // Before any Kafka client: a CUDA instance that cannot run on CUDA is a configuration error.
+    ExecutionConfig exec = execution(spec);
+    this.provider = checkExecution(spec, exec);
     Map<String, Object> admin = new HashMap<>(o.clientProperties());
     admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrapServers());
     try (Admin a = Admin.create(admin)) {
@@ -85,12 +94,26 @@ public final class ForecastService implements AutoCloseable {
     this.metrics = new PipelineMetrics(spec.name());
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     prometheus.config().commonTags("application", "stepcast");
+    PrometheusConventions.configure(prometheus);
     metrics.bindTo(prometheus);
     new JvmMemoryMetrics().bindTo(prometheus);
+    gcMetrics.bindTo(prometheus);
     new JvmThreadMetrics().bindTo(prometheus);
     new ClassLoaderMetrics().bindTo(prometheus);
     new ProcessorMetrics().bindTo(prometheus);
     new UptimeMetrics().bindTo(prometheus);
+    PrometheusConventions.cpuSeconds().bindTo(prometheus);
+    Gauge.builder("stepcast.execution.info", () -> 1)
+        .description("1, tagged with the execution provider requested and the one in use")
+        .tags(
+            "pipeline",
+            spec.name(),
+            "requested",
+            exec.provider().name().toLowerCase(Locale.ROOT),
+            "provider",
+            provider.name().toLowerCase(Locale.ROOT))
+        .strongReference(true)
+        .register(prometheus);
     FeaturePipeline pipeline = new FeaturePipeline(spec);
     this.registry =
         new ModelRegistry(
@@ -98,25 +121,40 @@ public final class ForecastService implements AutoCloseable {
             pipeline.columns(),
             spec.target().field(),
             spec.target().transform().name().toLowerCase(Locale.ROOT),
-            execution(spec),
+            exec,
             metrics);
+    try {
+      start(o, spec);
+    } catch (Exception | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  private void start(Options o, TopologySpec spec) throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    HostInfo self =
+        o.applicationServer() == null ? null : HostInfo.buildFromEndpoint(o.applicationServer());
+    // The HTTP API comes up before the wait for a model: liveness and metrics answer (and
+    // readiness says why not ready) while an instance waits for its first model.
+    this.http =
+        new HttpApi(o.httpPort(), prometheus, registry, new SeriesQuery(spec, json), self, json);
     Path modelDir =
         o.modelDir() != null
             ? o.modelDir()
             : spec.model().directory() == null ? null : Path.of(spec.model().directory());
-    this.watcher =
-        modelDir == null
-            ? null
-            : new ModelDirectoryWatcher(modelDir, registry, spec.model().pollIntervalMs());
-    this.follower =
-        spec.model().followTopic()
-            ? new ModelTopic.Follower(
-                o.bootstrapServers(),
-                o.clientProperties(),
-                spec.topics().model(),
-                spec.name(),
-                registry)
-            : null;
+    if (modelDir != null) {
+      this.watcher = new ModelDirectoryWatcher(modelDir, registry, spec.model().pollIntervalMs());
+    }
+    if (spec.model().followTopic()) {
+      this.follower =
+          new ModelTopic.Follower(
+              o.bootstrapServers(),
+              o.clientProperties(),
+              spec.topics().model(),
+              spec.name(),
+              registry);
+    }
     awaitModel(spec, modelDir);
 
     Files.createDirectories(o.stateDir());
@@ -142,23 +180,15 @@ public final class ForecastService implements AutoCloseable {
         });
     this.streamsMetrics = new KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(prometheus);
-    Gauge.builder("stepcast.series", this, ForecastService::seriesHeld)
-        .description("Series held in this instance's state stores (approximate)")
-        .tag("pipeline", spec.name())
-        .register(prometheus);
-    ObjectMapper json = new ObjectMapper();
-    HostInfo self =
-        o.applicationServer() == null ? null : HostInfo.buildFromEndpoint(o.applicationServer());
-    this.http =
-        new HttpApi(
-            o.httpPort(), prometheus, streams, registry, new SeriesQuery(spec, json), self, json);
+    http.attach(streams);
     streams.start();
     LOG.info(
-        "pipeline {}: {} -> {} (dead letters: {}), HTTP on port {}",
+        "pipeline {}: {} -> {} (dead letters: {}), execution provider {}, HTTP on port {}",
         spec.name(),
         spec.topics().input(),
         spec.topics().output(),
         spec.topics().deadLetter(),
+        provider,
         http.port());
   }
 
@@ -167,6 +197,7 @@ public final class ForecastService implements AutoCloseable {
     return new ForecastService(o);
   }
 
+  /** The execution settings of a spec. */
   public static ExecutionConfig execution(TopologySpec spec) {
     var e = spec.execution();
     return new ExecutionConfig(
@@ -175,6 +206,40 @@ public final class ForecastService implements AutoCloseable {
         e.cudaDeviceId(),
         e.intraOpThreads(),
         1);
+  }
+
+  /**
+   * Checks that the spec's execution provider can start here, by opening a session on a tiny
+   * built-in model; no Kafka client is involved.
+   *
+   * @return the provider sessions will run on (CPU after a permitted CUDA fallback)
+   * @throws ConfigException if CUDA is requested, cannot start and falling back is not allowed
+   */
+  public static ExecutionProvider checkExecution(TopologySpec spec, ExecutionConfig exec) {
+    if (exec.provider() == ExecutionProvider.CPU) {
+      return ExecutionProvider.CPU;
+    }
+    try {
+      return OrtSupport.probe(exec);
+    } catch (ExecutionProviderException e) {
+      throw new ConfigException(
+          "pipeline " + spec.name(),
+          "execution.provider",
+          "is "
+              + e.provider().name().toLowerCase(Locale.ROOT)
+              + " (device "
+              + exec.cudaDeviceId()
+              + ") but it cannot start: "
+              + e.reason()
+              + "; execution.fallbackToCpu is false",
+          "run the CUDA build (mvn -Pcuda, image docker/Dockerfile.cuda, chart value gpu.enabled)"
+              + " on a node with an NVIDIA GPU and CUDA 12 / cuDNN 9, or allow the CPU with"
+              + " execution.fallbackToCpu: true (STEPCAST_EXECUTION_FALLBACK_TO_CPU=true), or choose"
+              + " execution.provider: cpu (STEPCAST_EXECUTION_PROVIDER=cpu)");
+    } catch (ModelException e) {
+      throw new IllegalStateException(
+          "ONNX Runtime cannot open its built-in probe model: " + e.getMessage(), e);
+    }
   }
 
   private void awaitModel(TopologySpec spec, Path modelDir) throws InterruptedException {
@@ -199,34 +264,27 @@ public final class ForecastService implements AutoCloseable {
     }
   }
 
-  private double seriesHeld() {
-    if (streams.state() != KafkaStreams.State.RUNNING) {
-      return Double.NaN;
-    }
-    try {
-      ReadOnlyKeyValueStore<String, SeriesState> store =
-          streams.store(
-              StoreQueryParameters.fromNameAndType(
-                  ForecastTopology.STATE_STORE,
-                  QueryableStoreTypes.<String, SeriesState>keyValueStore()));
-      return store.approximateNumEntries();
-    } catch (RuntimeException e) {
-      return Double.NaN;
-    }
-  }
-
+  /** The Kafka Streams client. */
   public KafkaStreams streams() {
     return streams;
   }
 
+  /** The model registry of this instance. */
   public ModelRegistry registry() {
     return registry;
   }
 
+  /** The execution provider step sessions run on. */
+  public ExecutionProvider provider() {
+    return provider;
+  }
+
+  /** The bound HTTP port. */
   public int httpPort() {
     return http.port();
   }
 
+  /** The options this instance was started with. */
   public Options options() {
     return options;
   }
@@ -236,11 +294,24 @@ public final class ForecastService implements AutoCloseable {
     stopped.await();
   }
 
+  /**
+   * Stops Kafka Streams, then the HTTP API and metric binders, then the model sources and models.
+   */
   @Override
   public void close() {
-    streams.close(Duration.ofSeconds(30));
-    http.close();
-    streamsMetrics.close();
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (streams != null) {
+      streams.close(Duration.ofSeconds(30));
+    }
+    if (http != null) {
+      http.close();
+    }
+    if (streamsMetrics != null) {
+      streamsMetrics.close();
+    }
+    gcMetrics.close();
     prometheus.close();
     if (follower != null) {
       try {

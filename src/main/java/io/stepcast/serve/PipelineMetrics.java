@@ -2,6 +2,7 @@ package io.stepcast.serve;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -12,6 +13,8 @@ import io.stepcast.model.ModelRegistry;
 import io.stepcast.topology.ForecastMetrics;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,6 +23,26 @@ import java.util.concurrent.TimeUnit;
  * live at a time) — never a series id.
  */
 public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Listener, MeterBinder {
+  /** Upper bounds of the step latency histogram's buckets. */
+  static final Duration[] LATENCY_BUCKETS = {
+    Duration.ofNanos(1_000),
+    Duration.ofNanos(2_000),
+    Duration.ofNanos(5_000),
+    Duration.ofNanos(10_000),
+    Duration.ofNanos(20_000),
+    Duration.ofNanos(50_000),
+    Duration.ofNanos(100_000),
+    Duration.ofNanos(200_000),
+    Duration.ofNanos(500_000),
+    Duration.ofMillis(1),
+    Duration.ofMillis(2),
+    Duration.ofMillis(5),
+    Duration.ofMillis(10),
+    Duration.ofMillis(20),
+    Duration.ofMillis(50),
+    Duration.ofMillis(100)
+  };
+
   private final String pipeline;
   private Counter forecasts;
   private Counter[] deadLetters;
@@ -32,6 +55,7 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   private Counter refusals;
   private Counter burnIns;
   private MultiGauge modelInfo;
+  private final Map<String, Long> seriesByTask = new ConcurrentHashMap<>();
 
   public PipelineMetrics(String pipeline) {
     this.pipeline = pipeline;
@@ -40,9 +64,14 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   @Override
   public void bindTo(MeterRegistry registry) {
     Tags p = Tags.of("pipeline", pipeline);
+    // Meters sharing a name share one description: Prometheus has one HELP line per name.
+    String events = "Input events by outcome (forecast, dead_letter, skipped) and reason";
+    String absErrorHelp =
+        "Absolute error of each scored forecast, by forecaster (model, persistence), in the"
+            + " target's units; live MAE = rate(sum)/rate(count)";
     forecasts =
         Counter.builder("stepcast.events")
-            .description("Input events by outcome (forecast, dead_letter, skipped) and reason")
+            .description(events)
             .tags(p.and("outcome", "forecast", "reason", "none"))
             .register(registry);
     Rejection[] reasons = Rejection.values();
@@ -51,10 +80,12 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
     for (Rejection r : reasons) {
       deadLetters[r.ordinal()] =
           Counter.builder("stepcast.events")
+              .description(events)
               .tags(p.and("outcome", "dead_letter", "reason", r.id()))
               .register(registry);
       skipped[r.ordinal()] =
           Counter.builder("stepcast.events")
+              .description(events)
               .tags(p.and("outcome", "skipped", "reason", r.id()))
               .register(registry);
     }
@@ -62,9 +93,9 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
         Timer.builder("stepcast.step.latency")
             .description("Wall time of one ONNX Runtime step call")
             .tags(p)
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofNanos(1_000))
-            .maximumExpectedValue(Duration.ofMillis(100))
+            // Fixed buckets from 1 us to 100 ms: percentiles come from histogram_quantile() and
+            // aggregate across instances; 16 buckets instead of Micrometer's ~70 defaults.
+            .serviceLevelObjectives(LATENCY_BUCKETS)
             .register(registry);
     batch =
         DistributionSummary.builder("stepcast.step.batch.size")
@@ -73,16 +104,18 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
             .register(registry);
     absError =
         DistributionSummary.builder("stepcast.forecast.abs.error")
-            .description("Absolute error of each scored forecast; live MAE = rate(sum)/rate(count)")
+            .description(absErrorHelp)
             .tags(p.and("forecaster", "model"))
             .register(registry);
     absErrorPersistence =
         DistributionSummary.builder("stepcast.forecast.abs.error")
+            .description(absErrorHelp)
             .tags(p.and("forecaster", "persistence"))
             .register(registry);
     swaps =
         Counter.builder("stepcast.model.swaps")
-            .description("Models swapped in")
+            .description(
+                "Models swapped in while serving (the first model of an instance is not a swap)")
             .tags(p)
             .register(registry);
     refusals =
@@ -95,9 +128,13 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
             .description("Series rebuilt for a new model by replaying their ring buffer")
             .tags(p)
             .register(registry);
+    Gauge.builder("stepcast.series", seriesByTask, PipelineMetrics::sum)
+        .description("Series held in this instance's active state stores")
+        .tags(p)
+        .register(registry);
     modelInfo =
         MultiGauge.builder("stepcast.model.info")
-            .description("1 for the model version serving the pipeline")
+            .description("1, tagged with the version of the model serving the pipeline")
             .tags(p)
             .register(registry);
   }
@@ -132,6 +169,24 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   @Override
   public void burnIn() {
     burnIns.increment();
+  }
+
+  @Override
+  public void seriesHeld(String task, long count) {
+    seriesByTask.put(task, count);
+  }
+
+  @Override
+  public void seriesReleased(String task) {
+    seriesByTask.remove(task);
+  }
+
+  private static double sum(Map<String, Long> byTask) {
+    long n = 0;
+    for (long v : byTask.values()) {
+      n += v;
+    }
+    return n;
   }
 
   @Override

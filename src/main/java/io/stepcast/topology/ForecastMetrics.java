@@ -25,6 +25,15 @@ public interface ForecastMetrics {
   /** A series was rebuilt for a new model by replaying its ring buffer. */
   void burnIn();
 
+  /**
+   * A stream task holds {@code count} series in its state store: reported when the task starts
+   * (after its store is restored) and whenever it adds a series.
+   */
+  void seriesHeld(String task, long count);
+
+  /** A stream task closed (or moved to another instance): its series are no longer held here. */
+  void seriesReleased(String task);
+
   /** Records nothing. */
   ForecastMetrics NOOP =
       new ForecastMetrics() {
@@ -45,5 +54,11 @@ public interface ForecastMetrics {
 
         @Override
         public void burnIn() {}
+
+        @Override
+        public void seriesHeld(String task, long count) {}
+
+        @Override
+        public void seriesReleased(String task) {}
       };
 }

@@ -15,6 +15,7 @@ import java.time.Instant;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -45,6 +46,8 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
   private Stepper stepper;
   private int[] stateSizes;
   private int burnIn;
+  private String task;
+  private long held;
 
   ForecastProcessor(TopologySpec spec, ModelRegistry registry, ForecastMetrics metrics) {
     this.spec = spec;
@@ -64,6 +67,19 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
   public void init(ProcessorContext<String, Envelope> context) {
     this.context = context;
     this.store = context.getStateStore(ForecastTopology.STATE_STORE);
+    // Processors are initialised once the task's store is restored, so this count is exact; from
+    // here on the task counts the series it adds. (RocksDB's approximateNumEntries counts every
+    // overwrite still in the memtable: many times the number of series.)
+    this.task = context.taskId().toString();
+    long n = 0;
+    try (KeyValueIterator<String, SeriesState> all = store.all()) {
+      while (all.hasNext()) {
+        all.next();
+        n++;
+      }
+    }
+    this.held = n;
+    metrics.seriesHeld(task, held);
   }
 
   @Override
@@ -94,7 +110,8 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
       }
     }
     followRegistry();
-    if (st == null) {
+    boolean added = st == null;
+    if (added) {
       st = SeriesState.fresh(handle.version(), stateSizes, fieldCount, ringCapacity, x.length);
     }
     if (carryForward) {
@@ -129,6 +146,9 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     st.push(x);
     st.advance(handle.version(), forecast);
     store.put(id, st);
+    if (added) {
+      metrics.seriesHeld(task, ++held);
+    }
     Envelope e = out.clear();
     e.forecast =
         writer.write(
@@ -212,5 +232,8 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
   @Override
   public void close() {
     release();
+    if (task != null) {
+      metrics.seriesReleased(task);
+    }
   }
 }

@@ -301,11 +301,30 @@ class ForecastTopologyTest {
     }
   }
 
+  @Test
+  void shouldCountTheSeriesHeldInTheStateStoreAndReleaseThemOnClose() {
+    TopologySpec spec = SpecFixtures.weather();
+    start(spec, PipelineModels.fixed(spec, 3));
+    assertThat(metrics.seriesByTask).containsOnlyKeys("0_0").containsEntry("0_0", 0L);
+
+    input.pipeInput(b("a"), b(weatherEvent(1, 5.0)));
+    input.pipeInput(b("a"), b(weatherEvent(2, 5.5)));
+    input.pipeInput(b("b"), b(weatherEvent(1, 7.0)));
+    input.pipeInput(b("c"), b("not json"));
+    input.pipeInput(b("a"), b(weatherEvent(1, 4.0)));
+
+    assertThat(metrics.seriesByTask).containsEntry("0_0", 2L);
+    driver.close();
+    driver = null;
+    assertThat(metrics.seriesByTask).isEmpty();
+  }
+
   /** Counts what the topology reports. */
   static final class CountingMetrics implements ForecastMetrics {
     int forecasts;
     int burnIns;
     final List<Rejection> deadLetters = new ArrayList<>();
+    final Map<String, Long> seriesByTask = new java.util.HashMap<>();
 
     @Override
     public void forecast() {
@@ -329,6 +348,16 @@ class ForecastTopologyTest {
     @Override
     public void burnIn() {
       burnIns++;
+    }
+
+    @Override
+    public void seriesHeld(String task, long count) {
+      seriesByTask.put(task, count);
+    }
+
+    @Override
+    public void seriesReleased(String task) {
+      seriesByTask.remove(task);
     }
   }
 }
