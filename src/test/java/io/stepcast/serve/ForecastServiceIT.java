@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stepcast.config.SpecLoader;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.Csv;
+import io.stepcast.kafka.ModelTopic;
+import io.stepcast.testsupport.Await;
 import io.stepcast.testsupport.TestRecords;
 import io.stepcast.testsupport.TestTopics;
 import io.stepcast.topology.DeadLetters;
@@ -167,6 +169,70 @@ abstract class ForecastServiceIT {
           TestRecords.drain(bootstrapServers(), restarted.topics().output(), Duration.ofSeconds(3));
       assertThat(settled).hasSize(events.size());
       assertThat(byEvent(all)).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void shouldSwapToAModelPublishedMidStreamWithoutLosingAForecast() throws Exception {
+    TopologySpec spec = spec("swap");
+    List<Map.Entry<String, String>> events = events(40);
+    // 30 events per station before the swap: more than the model's burn-in of 24.
+    List<Map.Entry<String, String>> first = events.subList(0, 60);
+    List<Map.Entry<String, String>> rest = events.subList(60, events.size());
+    try (ForecastService service = start(spec, dir.resolve("state"))) {
+      TestRecords.produce(bootstrapServers(), spec.topics().input(), first);
+      TestRecords.consume(
+          bootstrapServers(), spec.topics().output(), first.size(), Duration.ofSeconds(60));
+
+      // A broken model on the topic is refused; the fixed one keeps serving.
+      ModelTopic.publish(
+          bootstrapServers(),
+          Map.of(),
+          spec.topics().model(),
+          spec.name(),
+          "broken",
+          new byte[] {1, 2, 3});
+      Await.until(
+          Duration.ofSeconds(30),
+          () -> service.registry().lastRefusal() != null,
+          () -> "the broken model to be refused");
+      assertThat(service.registry().current().version()).isEqualTo("weather-fixed-42");
+
+      ModelTopic.publish(
+          bootstrapServers(),
+          Map.of(),
+          spec.topics().model(),
+          spec.name(),
+          "weather-fixed-7",
+          PipelineModels.fixed(spec, 7));
+      Await.until(
+          Duration.ofSeconds(30),
+          () -> "weather-fixed-7".equals(service.registry().current().version()),
+          () -> "the published model to be swapped in");
+      TestRecords.produce(bootstrapServers(), spec.topics().input(), rest);
+      List<ConsumerRecord<String, String>> all =
+          TestRecords.consume(
+              bootstrapServers(), spec.topics().output(), events.size(), Duration.ofSeconds(60));
+      Map<String, String> byEvent = byEvent(all);
+      assertThat(byEvent).hasSize(events.size());
+      long before =
+          byEvent.values().stream()
+              .filter(v -> v.contains("\"model\":\"weather-fixed-42\""))
+              .count();
+      long after =
+          byEvent.values().stream()
+              .filter(v -> v.contains("\"model\":\"weather-fixed-7\""))
+              .count();
+      assertThat(before).isEqualTo(first.size());
+      assertThat(after).isEqualTo(rest.size());
+      // Both series were rebuilt for the new model from their ring buffers: warm at once (a reset
+      // would start them cold).
+      for (ConsumerRecord<String, String> r : all) {
+        JsonNode n = JSON.readTree(r.value());
+        if (n.get("model").asText().equals("weather-fixed-7")) {
+          assertThat(n.get("warm").asBoolean()).isTrue();
+        }
+      }
     }
   }
 }
