@@ -92,6 +92,7 @@ final class BenchCommand implements Callable<Integer> {
       if (broker != null) {
         broker.close();
       }
+      EmbeddedKafkaBroker.deleteRecursively(work);
     }
   }
 }

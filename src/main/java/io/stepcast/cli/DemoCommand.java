@@ -22,11 +22,8 @@ import io.stepcast.train.TrainingRun;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -685,28 +682,6 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   static void deleteQuietly(Path dir) {
-    try {
-      if (!Files.exists(dir)) {
-        return;
-      }
-      Files.walkFileTree(
-          dir,
-          new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
-                throws IOException {
-              Files.deleteIfExists(file);
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-              Files.deleteIfExists(d);
-              return FileVisitResult.CONTINUE;
-            }
-          });
-    } catch (IOException e) {
-      System.err.println("note: could not delete " + dir + ": " + e.getMessage());
-    }
+    EmbeddedKafkaBroker.deleteRecursively(dir);
   }
 }

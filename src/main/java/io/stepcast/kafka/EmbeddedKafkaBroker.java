@@ -308,7 +308,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
   }
 
-  private static void deleteRecursively(Path root) {
+  /** Deletes a directory tree; a failure is logged, not thrown (scratch and test directories). */
+  public static void deleteRecursively(Path root) {
     if (!Files.exists(root)) {
       return;
     }

@@ -36,6 +36,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -303,7 +305,17 @@ public final class ForecastService implements AutoCloseable {
       return;
     }
     if (streams != null) {
-      streams.close(Duration.ofSeconds(30));
+      // Without static membership, leave the group so the remaining (or restarted) instances take
+      // the partitions over at once instead of after the session timeout. With a
+      // group.instance.id, stay: a restart within the session timeout then needs no rebalance.
+      boolean staticMember =
+          options.clientProperties().containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+      streams.close(
+          CloseOptions.timeout(Duration.ofSeconds(30))
+              .withGroupMembershipOperation(
+                  staticMember
+                      ? CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP
+                      : CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     }
     if (http != null) {
       http.close();
