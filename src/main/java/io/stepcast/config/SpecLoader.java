@@ -25,7 +25,6 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -186,9 +185,7 @@ public final class SpecLoader {
   }
 
   private static void merge(ObjectNode base, JsonNode over) {
-    Iterator<Map.Entry<String, JsonNode>> it = over.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : over.properties()) {
       JsonNode existing = base.get(e.getKey());
       if (existing != null && existing.isObject() && e.getValue().isObject()) {
         merge((ObjectNode) existing, e.getValue());
