@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
@@ -110,11 +109,8 @@ public final class EndToEndBench {
     results.add(measure("stateful identity", statefulIdentity(input), out("stateful"), events));
     TopologySpec benchSpec = benchSpec(input);
     try (ModelRegistry registry =
-        new ModelRegistry(
-            spec.name(),
-            new FeaturePipeline(spec).columns(),
-            spec.target().field(),
-            spec.target().transform().name().toLowerCase(Locale.ROOT),
+        PipelineModels.registry(
+            spec,
             new ExecutionConfig(
                 ExecutionProvider.CPU, true, 0, spec.execution().intraOpThreads(), 1),
             ModelRegistry.Listener.NONE)) {

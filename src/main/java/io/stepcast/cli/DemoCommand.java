@@ -535,7 +535,7 @@ final class DemoCommand implements Callable<Integer> {
       cells.add(change(r.liveMae(), r.persistenceMae()));
       table.add(cells.toArray(new String[0]));
     }
-    con.print(formatTable(table));
+    con.print(TrainingReport.format(table));
     Map<String, Long> versions = new LinkedHashMap<>();
     forecasts
         .values()
@@ -549,33 +549,6 @@ final class DemoCommand implements Callable<Integer> {
       return "-";
     }
     return String.format(Locale.ROOT, "%+.1f%%", 100 * (value - reference) / reference);
-  }
-
-  private static String formatTable(List<String[]> rows) {
-    int cols = rows.get(0).length;
-    int[] w = new int[cols];
-    for (String[] r : rows) {
-      for (int i = 0; i < cols; i++) {
-        w[i] = Math.max(w[i], r[i].length());
-      }
-    }
-    StringBuilder sb = new StringBuilder();
-    for (int k = 0; k < rows.size(); k++) {
-      String[] r = rows.get(k);
-      for (int i = 0; i < cols; i++) {
-        String pad = " ".repeat(w[i] - r[i].length());
-        sb.append(i == 0 ? r[i] + pad : "  " + pad + r[i]);
-      }
-      sb.append('\n');
-      if (k == 0 || k == rows.size() - 2) {
-        int total = 2 * (cols - 1);
-        for (int x : w) {
-          total += x;
-        }
-        sb.append("-".repeat(total)).append('\n');
-      }
-    }
-    return sb.toString();
   }
 
   /**

@@ -176,8 +176,11 @@ public final class CsvReplay {
     return sent;
   }
 
-  /** The JSON event for one row: column name to number or string, empty cells left out. */
-  static byte[] toJson(Csv.Row row) {
+  /**
+   * The JSON event for one row: column name to number or string, empty cells left out. Training
+   * from CSV uses this same conversion, so a row means the same to the trainer as to the server.
+   */
+  public static byte[] toJson(Csv.Row row) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(64 + 16 * row.size());
     try (JsonGenerator g = JSON.createGenerator(out)) {
       g.writeStartObject();

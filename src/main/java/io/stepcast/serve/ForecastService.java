@@ -13,7 +13,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.stepcast.config.ConfigException;
 import io.stepcast.config.TopologySpec;
-import io.stepcast.features.FeaturePipeline;
 import io.stepcast.kafka.ModelTopic;
 import io.stepcast.kafka.Topics;
 import io.stepcast.model.ExecutionConfig;
@@ -24,6 +23,7 @@ import io.stepcast.model.ModelException;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.OrtSupport;
 import io.stepcast.topology.ForecastTopology;
+import io.stepcast.train.PipelineModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,15 +116,7 @@ public final class ForecastService implements AutoCloseable {
             provider.name().toLowerCase(Locale.ROOT))
         .strongReference(true)
         .register(prometheus);
-    FeaturePipeline pipeline = new FeaturePipeline(spec);
-    this.registry =
-        new ModelRegistry(
-            spec.name(),
-            pipeline.columns(),
-            spec.target().field(),
-            spec.target().transform().name().toLowerCase(Locale.ROOT),
-            exec,
-            metrics);
+    this.registry = PipelineModels.registry(spec, exec, metrics);
     try {
       start(o, spec);
     } catch (Exception | Error e) {

@@ -1,7 +1,5 @@
 package io.stepcast.train;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.config.TopologySpec.MissingPolicy;
 import io.stepcast.config.TopologySpec.SeriesIdSource;
@@ -12,9 +10,8 @@ import io.stepcast.features.ParseResult;
 import io.stepcast.features.Rejection;
 import io.stepcast.features.SeriesReplay;
 import io.stepcast.kafka.Csv;
-import java.io.ByteArrayOutputStream;
+import io.stepcast.kafka.CsvReplay;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +20,6 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -98,8 +94,6 @@ public final class TrainingData {
     }
   }
 
-  private static final JsonFactory JSON = new JsonFactory();
-  private static final Pattern INTEGER = Pattern.compile("[+-]?\\d{1,18}");
   private static final Pattern QUOTED_FIELD = Pattern.compile("field '([^']*)'");
   private static final int MAX_REJECTION_SAMPLES = 5;
 
@@ -208,7 +202,7 @@ public final class TrainingData {
       if (key == null || key.isBlank()) {
         throw row.error(Math.max(keyIndex, 0), "the series id (key column) is empty");
       }
-      RawRecord record = new RawRecord(key.getBytes(StandardCharsets.UTF_8), toJson(row));
+      RawRecord record = new RawRecord(key.getBytes(StandardCharsets.UTF_8), CsvReplay.toJson(row));
       ParseResult r = collector.offer(record);
       if (r.kind() == ParseResult.Kind.REJECTED) {
         throw row.error(columnOf(spec, csv, r, keyIndex), r.message());
@@ -228,33 +222,6 @@ public final class TrainingData {
       collector.offer(r);
     }
     return collector.finish(source);
-  }
-
-  /** The JSON event of a CSV row, the way {@code CsvReplay} writes it. */
-  public static byte[] toJson(Csv.Row row) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(64 + 16 * row.size());
-    try (JsonGenerator g = JSON.createGenerator(out)) {
-      g.writeStartObject();
-      for (int i = 0; i < row.size(); i++) {
-        String cell = row.get(i);
-        if (cell.isEmpty()) {
-          continue;
-        }
-        String name = row.header().get(i);
-        OptionalDouble number = Csv.parseNumber(cell);
-        if (number.isEmpty()) {
-          g.writeStringField(name, cell);
-        } else if (INTEGER.matcher(cell.strip()).matches()) {
-          g.writeNumberField(name, Long.parseLong(cell.strip()));
-        } else {
-          g.writeNumberField(name, number.getAsDouble());
-        }
-      }
-      g.writeEndObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 
   /**

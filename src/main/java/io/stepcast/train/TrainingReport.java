@@ -183,7 +183,7 @@ public record TrainingReport(
   /**
    * Right-aligned columns, the first left-aligned, two spaces apart, with a rule under the head.
    */
-  static String format(List<String[]> rows) {
+  public static String format(List<String[]> rows) {
     int cols = rows.get(0).length;
     int[] w = new int[cols];
     for (String[] r : rows) {

@@ -7,7 +7,6 @@ import ai.onnxruntime.OrtProvider;
 import io.stepcast.config.ConfigException;
 import io.stepcast.config.SpecLoader;
 import io.stepcast.config.TopologySpec;
-import io.stepcast.features.FeaturePipeline;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ExecutionProvider;
 import io.stepcast.model.ModelRegistry;
@@ -15,7 +14,6 @@ import io.stepcast.model.OrtSupport;
 import io.stepcast.train.PipelineModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -121,13 +119,8 @@ class ExecutionProviderTest {
                   "STEPCAST_EXECUTION_FALLBACK_TO_CPU",
                   Boolean.toString(fallback)));
       try (ModelRegistry registry =
-          new ModelRegistry(
-              spec.name(),
-              new FeaturePipeline(spec).columns(),
-              spec.target().field(),
-              spec.target().transform().name().toLowerCase(Locale.ROOT),
-              ForecastService.execution(spec),
-              ModelRegistry.Listener.NONE)) {
+          PipelineModels.registry(
+              spec, ForecastService.execution(spec), ModelRegistry.Listener.NONE)) {
         ModelRegistry.Outcome outcome = registry.offer(PipelineModels.fixed(spec, 5), "test");
         if (fallback) {
           assertThat(outcome).isEqualTo(ModelRegistry.Outcome.SWAPPED);

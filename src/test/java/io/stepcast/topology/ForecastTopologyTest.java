@@ -79,13 +79,7 @@ class ForecastTopologyTest {
   }
 
   private static ModelRegistry registry(TopologySpec spec) {
-    return new ModelRegistry(
-        spec.name(),
-        new FeaturePipeline(spec).columns(),
-        spec.target().field(),
-        spec.target().transform().name().toLowerCase(Locale.ROOT),
-        ExecutionConfig.cpu(),
-        ModelRegistry.Listener.NONE);
+    return PipelineModels.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
   }
 
   private static byte[] b(String s) {

@@ -16,7 +16,6 @@ import io.stepcast.model.Stepper;
 import io.stepcast.topology.ForecastMetrics;
 import io.stepcast.topology.ForecastTopology;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -103,13 +102,7 @@ class TrainingRunTest {
     Properties p =
         ForecastTopology.streamsConfig(spec, "unused:9092", dir.resolve("state"), Map.of());
     try (ModelRegistry registry =
-            new ModelRegistry(
-                spec.name(),
-                new FeaturePipeline(spec).columns(),
-                spec.target().field(),
-                spec.target().transform().name().toLowerCase(Locale.ROOT),
-                ExecutionConfig.cpu(),
-                ModelRegistry.Listener.NONE);
+            PipelineModels.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
         TopologyTestDriver driver = driver(registry, p)) {
       TestInputTopic<byte[], byte[]> in =
           driver.createInputTopic(
