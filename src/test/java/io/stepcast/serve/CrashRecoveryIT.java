@@ -1,0 +1,206 @@
+package io.stepcast.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stepcast.config.SpecLoader;
+import io.stepcast.config.TopologySpec;
+import io.stepcast.testsupport.Await;
+import io.stepcast.testsupport.TestRecords;
+import io.stepcast.testsupport.TestTopics;
+import io.stepcast.train.PipelineModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The guarantee that matters most, tested the way it fails in production: {@code stepcast run} in
+ * its own process, killed with SIGKILL in the middle of a stream that keeps arriving, then started
+ * again. Every event must get exactly one forecast, identical to the forecast of a run that was
+ * never interrupted (the state came back from the changelog; no step was applied twice).
+ */
+abstract class CrashRecoveryIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int STATIONS = 4;
+  private static final int HOURS = 600;
+
+  @TempDir Path dir;
+
+  protected abstract String bootstrapServers();
+
+  private Map<String, String> env(String base) {
+    Map<String, String> env = new HashMap<>();
+    env.put("STEPCAST_APPLICATION_ID", base + "-app");
+    env.put("STEPCAST_TOPICS_INPUT", base + "-in");
+    env.put("STEPCAST_TOPICS_OUTPUT", base + "-out");
+    env.put("STEPCAST_TOPICS_DEAD_LETTER", base + "-dlq");
+    env.put("STEPCAST_TOPICS_MODEL", base + "-models");
+    env.put("STEPCAST_TOPICS_PARTITIONS", "2");
+    // The killed instance's group membership must expire before its partitions move on.
+    env.put("STEPCAST_KAFKA_SESSION_TIMEOUT_MS", "6000");
+    return env;
+  }
+
+  private Process start(Map<String, String> env, Path log) throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx512m",
+            "-jar",
+            "target/stepcast.jar",
+            "run",
+            "-t",
+            "topologies/weather.yaml",
+            "-b",
+            bootstrapServers(),
+            "--state-dir",
+            dir.resolve("state").toString(),
+            "--model-dir",
+            dir.resolve("models").toString(),
+            "--http-port",
+            "0");
+    pb.environment().putAll(env);
+    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    return pb.start();
+  }
+
+  private static List<Map.Entry<String, String>> events() {
+    List<Map.Entry<String, String>> out = new ArrayList<>();
+    Instant t0 = Instant.parse("2010-01-01T00:00:00Z");
+    for (int h = 0; h < HOURS; h++) {
+      for (int s = 0; s < STATIONS; s++) {
+        double temp = 8 + 6 * Math.sin(2 * Math.PI * h / 24.0 + s) + 0.01 * h;
+        out.add(
+            Map.entry(
+                "station-" + s,
+                String.format(
+                    Locale.ROOT,
+                    "{\"date\":%d,\"pressure\":%.1f,\"temperature\":%.3f,\"wind\":%.1f}",
+                    t0.plusSeconds(3600L * h).toEpochMilli(),
+                    1010 + s + Math.cos(h / 10.0),
+                    temp,
+                    3 + Math.sin(h / 7.0))));
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, String> byEvent(List<ConsumerRecord<String, String>> records)
+      throws Exception {
+    Map<String, String> out = new HashMap<>();
+    for (ConsumerRecord<String, String> r : records) {
+      JsonNode n = JSON.readTree(r.value());
+      String key = n.get("series").asText() + "@" + n.get("eventTime").asLong();
+      assertThat(out.put(key, r.value())).as("duplicate forecast for %s", key).isNull();
+    }
+    return out;
+  }
+
+  @Test
+  void shouldNeitherLoseNorDuplicateAForecastWhenKilledMidStream() throws Exception {
+    assumeTrue(
+        Files.exists(Path.of("target/stepcast.jar")),
+        "needs target/stepcast.jar (built by the package phase before the integration tests)");
+    Path models = Files.createDirectories(dir.resolve("models"));
+    String base = TestTopics.unique("crash");
+    Map<String, String> env = env(base);
+    TopologySpec spec = SpecLoader.load(Path.of("topologies/weather.yaml"), env);
+    Files.write(models.resolve("fixed.onnx"), PipelineModels.fixed(spec, 42));
+    List<Map.Entry<String, String>> events = events();
+
+    // The reference: the same events through an uninterrupted in-process instance.
+    TopologySpec reference =
+        SpecLoader.load(Path.of("topologies/weather.yaml"), env(base + "-ref"));
+    Map<String, String> expected;
+    try (ForecastService service =
+        ForecastService.start(
+            new ForecastService.Options(
+                reference,
+                bootstrapServers(),
+                dir.resolve("ref-state"),
+                0,
+                null,
+                models,
+                Map.of()))) {
+      TestRecords.produce(bootstrapServers(), reference.topics().input(), events);
+      expected =
+          byEvent(
+              TestRecords.consume(
+                  bootstrapServers(),
+                  reference.topics().output(),
+                  events.size(),
+                  Duration.ofSeconds(90)));
+    }
+
+    Path log = dir.resolve("run.log");
+    Process first = start(env, log);
+    Thread producer =
+        new Thread(
+            () -> {
+              try (KafkaProducer<String, String> p =
+                  new KafkaProducer<>(TestRecords.producerConfig(bootstrapServers()))) {
+                for (int i = 0; i < events.size(); i++) {
+                  Map.Entry<String, String> e = events.get(i);
+                  p.send(new ProducerRecord<>(spec.topics().input(), e.getKey(), e.getValue()));
+                  if (i % 50 == 49) {
+                    p.flush();
+                    Thread.sleep(40); // about 1,000 events/s: the kill lands mid-stream
+                  }
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "crash-it-producer");
+    producer.start();
+    Await.until(
+        Duration.ofSeconds(90),
+        () ->
+            TestRecords.drain(bootstrapServers(), spec.topics().output(), Duration.ofMillis(300))
+                    .size()
+                >= events.size() / 4,
+        () -> "a quarter of the forecasts before the kill (log: " + log + ")");
+    first.destroyForcibly().waitFor();
+    int atKill =
+        TestRecords.drain(bootstrapServers(), spec.topics().output(), Duration.ofMillis(500))
+            .size();
+    assertThat(atKill).isLessThan(events.size());
+
+    Process second = start(env, log);
+    try {
+      producer.join();
+      List<ConsumerRecord<String, String>> all =
+          TestRecords.consume(
+              bootstrapServers(), spec.topics().output(), events.size(), Duration.ofSeconds(120));
+      List<ConsumerRecord<String, String>> settled =
+          TestRecords.drain(bootstrapServers(), spec.topics().output(), Duration.ofSeconds(3));
+      assertThat(settled).hasSize(events.size());
+      Map<String, String> got = byEvent(all);
+      assertThat(got.keySet()).isEqualTo(expected.keySet());
+      for (Map.Entry<String, String> e : expected.entrySet()) {
+        JsonNode want = JSON.readTree(e.getValue());
+        JsonNode have = JSON.readTree(got.get(e.getKey()));
+        assertThat(have.get("forecast").asDouble())
+            .as(e.getKey())
+            .isEqualTo(want.get("forecast").asDouble());
+        assertThat(have.get("steps").asLong()).as(e.getKey()).isEqualTo(want.get("steps").asLong());
+      }
+    } finally {
+      second.destroy();
+      second.waitFor();
+    }
+  }
+}
