@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,15 +24,7 @@ class DemoCommandIT {
   void shouldForecastEveryHeldOutStockEventLiveAndChartIt() throws Exception {
     String base = TestTopics.unique("demo");
     TopologySpec spec =
-        SpecLoader.load(
-            Path.of("topologies/stocks.yaml"),
-            Map.of(
-                "STEPCAST_APPLICATION_ID", base + "-app",
-                "STEPCAST_TOPICS_INPUT", base + "-in",
-                "STEPCAST_TOPICS_OUTPUT", base + "-out",
-                "STEPCAST_TOPICS_DEAD_LETTER", base + "-dlq",
-                "STEPCAST_TOPICS_MODEL", base + "-models",
-                "STEPCAST_TOPICS_PARTITIONS", "2"));
+        SpecLoader.load(Path.of("topologies/stocks.yaml"), TestTopics.isolatedPipeline(base, 2));
     ByteArrayOutputStream console = new ByteArrayOutputStream();
     DemoCommand.Settings settings =
         new DemoCommand.Settings(0.7, 5, null, dir.resolve("out"), Duration.ofMinutes(2));

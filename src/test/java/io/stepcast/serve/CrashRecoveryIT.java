@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -41,14 +40,8 @@ abstract class CrashRecoveryIT {
 
   protected abstract String bootstrapServers();
 
-  private Map<String, String> env(String base) {
-    Map<String, String> env = new HashMap<>();
-    env.put("STEPCAST_APPLICATION_ID", base + "-app");
-    env.put("STEPCAST_TOPICS_INPUT", base + "-in");
-    env.put("STEPCAST_TOPICS_OUTPUT", base + "-out");
-    env.put("STEPCAST_TOPICS_DEAD_LETTER", base + "-dlq");
-    env.put("STEPCAST_TOPICS_MODEL", base + "-models");
-    env.put("STEPCAST_TOPICS_PARTITIONS", "2");
+  private static Map<String, String> env(String base) {
+    Map<String, String> env = TestTopics.isolatedPipeline(base, 2);
     // The killed instance's group membership must expire before its partitions move on.
     env.put("STEPCAST_KAFKA_SESSION_TIMEOUT_MS", "6000");
     return env;
@@ -98,17 +91,6 @@ abstract class CrashRecoveryIT {
     return out;
   }
 
-  private static Map<String, String> byEvent(List<ConsumerRecord<String, String>> records)
-      throws Exception {
-    Map<String, String> out = new HashMap<>();
-    for (ConsumerRecord<String, String> r : records) {
-      JsonNode n = JSON.readTree(r.value());
-      String key = n.get("series").asText() + "@" + n.get("eventTime").asLong();
-      assertThat(out.put(key, r.value())).as("duplicate forecast for %s", key).isNull();
-    }
-    return out;
-  }
-
   @Test
   void shouldNeitherLoseNorDuplicateAForecastWhenKilledMidStream() throws Exception {
     assumeTrue(
@@ -137,7 +119,7 @@ abstract class CrashRecoveryIT {
                 Map.of()))) {
       TestRecords.produce(bootstrapServers(), reference.topics().input(), events);
       expected =
-          byEvent(
+          ForecastServiceIT.byEvent(
               TestRecords.consume(
                   bootstrapServers(),
                   reference.topics().output(),
@@ -188,7 +170,7 @@ abstract class CrashRecoveryIT {
       List<ConsumerRecord<String, String>> settled =
           TestRecords.drain(bootstrapServers(), spec.topics().output(), Duration.ofSeconds(3));
       assertThat(settled).hasSize(events.size());
-      Map<String, String> got = byEvent(all);
+      Map<String, String> got = ForecastServiceIT.byEvent(all);
       assertThat(got.keySet()).isEqualTo(expected.keySet());
       for (Map.Entry<String, String> e : expected.entrySet()) {
         JsonNode want = JSON.readTree(e.getValue());

@@ -43,14 +43,7 @@ abstract class ForecastServiceIT {
   private TopologySpec spec(String name) throws Exception {
     String base = TestTopics.unique(name);
     return SpecLoader.load(
-        Path.of("topologies/weather.yaml"),
-        Map.of(
-            "STEPCAST_APPLICATION_ID", base + "-app",
-            "STEPCAST_TOPICS_INPUT", base + "-in",
-            "STEPCAST_TOPICS_OUTPUT", base + "-out",
-            "STEPCAST_TOPICS_DEAD_LETTER", base + "-dlq",
-            "STEPCAST_TOPICS_MODEL", base + "-models",
-            "STEPCAST_TOPICS_PARTITIONS", "2"));
+        Path.of("topologies/weather.yaml"), TestTopics.isolatedPipeline(base, 2));
   }
 
   private ForecastService start(TopologySpec spec, Path stateDir) throws Exception {
@@ -86,7 +79,8 @@ abstract class ForecastServiceIT {
     return out;
   }
 
-  private static Map<String, String> byEvent(List<ConsumerRecord<String, String>> records)
+  /** Forecast records by series and event time; fails on a duplicate. */
+  static Map<String, String> byEvent(List<ConsumerRecord<String, String>> records)
       throws Exception {
     Map<String, String> out = new HashMap<>();
     for (ConsumerRecord<String, String> r : records) {

@@ -72,20 +72,12 @@ abstract class MetricsEndpointIT {
   protected abstract String bootstrapServers();
 
   private TopologySpec spec(String name) {
-    String base = TestTopics.unique(name);
-    return SpecLoader.load(
-        Path.of("topologies/weather.yaml"),
-        Map.ofEntries(
-            Map.entry("STEPCAST_APPLICATION_ID", base + "-app"),
-            Map.entry("STEPCAST_TOPICS_INPUT", base + "-in"),
-            Map.entry("STEPCAST_TOPICS_OUTPUT", base + "-out"),
-            Map.entry("STEPCAST_TOPICS_DEAD_LETTER", base + "-dlq"),
-            Map.entry("STEPCAST_TOPICS_MODEL", base + "-models"),
-            Map.entry("STEPCAST_TOPICS_PARTITIONS", "2"),
-            // CUDA asked for with a fallback: on a machine without it the instance runs on the
-            // CPU and says so in stepcast_execution_info.
-            Map.entry("STEPCAST_EXECUTION_PROVIDER", "cuda"),
-            Map.entry("STEPCAST_EXECUTION_FALLBACK_TO_CPU", "true")));
+    Map<String, String> env = TestTopics.isolatedPipeline(TestTopics.unique(name), 2);
+    // CUDA asked for with a fallback: on a machine without it the instance runs on the CPU and
+    // says so in stepcast_execution_info.
+    env.put("STEPCAST_EXECUTION_PROVIDER", "cuda");
+    env.put("STEPCAST_EXECUTION_FALLBACK_TO_CPU", "true");
+    return SpecLoader.load(Path.of("topologies/weather.yaml"), env);
   }
 
   /** Sample weather rows as events of two stations, the south one 2.5 degrees warmer. */

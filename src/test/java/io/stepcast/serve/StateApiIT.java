@@ -61,14 +61,7 @@ class StateApiIT {
   private TopologySpec spec() {
     String base = TestTopics.unique("state-api");
     return SpecLoader.load(
-        Path.of("topologies/weather.yaml"),
-        Map.of(
-            "STEPCAST_APPLICATION_ID", base + "-app",
-            "STEPCAST_TOPICS_INPUT", base + "-in",
-            "STEPCAST_TOPICS_OUTPUT", base + "-out",
-            "STEPCAST_TOPICS_DEAD_LETTER", base + "-dlq",
-            "STEPCAST_TOPICS_MODEL", base + "-models",
-            "STEPCAST_TOPICS_PARTITIONS", "4"));
+        Path.of("topologies/weather.yaml"), TestTopics.isolatedPipeline(base, 4));
   }
 
   private ForecastService start(TopologySpec spec, Path models, String name, int port)

@@ -1,6 +1,8 @@
 package io.stepcast.testsupport;
 
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -18,5 +20,20 @@ public final class TestTopics {
   public static String unique(String base) {
     String safe = base.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-");
     return safe + "-" + RUN + "-" + COUNTER.incrementAndGet();
+  }
+
+  /**
+   * Spec overrides (as environment variables) that give a pipeline its own topics and application
+   * id, all named after {@code base}. Mutable: add more overrides to it.
+   */
+  public static Map<String, String> isolatedPipeline(String base, int partitions) {
+    Map<String, String> env = new HashMap<>();
+    env.put("STEPCAST_APPLICATION_ID", base + "-app");
+    env.put("STEPCAST_TOPICS_INPUT", base + "-in");
+    env.put("STEPCAST_TOPICS_OUTPUT", base + "-out");
+    env.put("STEPCAST_TOPICS_DEAD_LETTER", base + "-dlq");
+    env.put("STEPCAST_TOPICS_MODEL", base + "-models");
+    env.put("STEPCAST_TOPICS_PARTITIONS", Integer.toString(partitions));
+    return env;
   }
 }
