@@ -13,8 +13,6 @@ import io.stepcast.testsupport.EmbeddedKafkaSupport;
 import io.stepcast.testsupport.TestTopics;
 import io.stepcast.train.SyntheticHistory;
 import io.stepcast.train.TrainingData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,20 +63,10 @@ class TrainCommandIT {
   }
 
   private int run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      return Main.commandLine().execute(args);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-      out = o.toString(StandardCharsets.UTF_8);
-      err = e.toString(StandardCharsets.UTF_8);
-    }
+    CliRun.Result r = CliRun.run(args);
+    out = r.out();
+    err = r.err();
+    return r.code();
   }
 
   @Test
