@@ -21,6 +21,7 @@ import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.DateTimeException;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
@@ -338,6 +339,7 @@ public final class SpecLoader {
           "'" + ts.zone() + "' is not a time zone",
           "use e.g. UTC or America/Los_Angeles");
     }
+    validateTimeWindow(src, env, ts);
     if (s.target() == null || blank(s.target().field())) {
       throw error(
           src,
@@ -358,6 +360,7 @@ public final class SpecLoader {
           "must be at least 2 events",
           "set the season length in events, e.g. 24 for hourly data with a daily cycle, or remove it");
     }
+    requireRange(src, env, "target", s.target().min(), s.target().max());
     List<Feature> features = s.features() == null ? List.of() : s.features();
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < features.size(); i++) {
@@ -390,6 +393,15 @@ public final class SpecLoader {
       if (!seen.add(key)) {
         throw error(src, env, at, "repeats an earlier feature", "remove the duplicate");
       }
+      if (f.field() == null && (f.min() != null || f.max() != null)) {
+        throw error(
+            src,
+            env,
+            at,
+            "has min or max, but only a numeric field feature has a value range",
+            "remove min and max from this feature");
+      }
+      requireRange(src, env, at, f.min(), f.max());
     }
     var m = s.model();
     if (m.ringBuffer() < 0 || m.ringBuffer() > 4096) {
@@ -450,6 +462,62 @@ public final class SpecLoader {
     }
     if (p.commitIntervalMs() < 1) {
       throw error(src, env, "processing.commitIntervalMs", "must be at least 1", "set e.g. 100");
+    }
+  }
+
+  private static void validateTimeWindow(
+      String src, Map<String, String> env, TopologySpec.Timestamp ts) {
+    try {
+      if (blank(ts.earliest())) {
+        throw new DateTimeException("empty");
+      }
+      ts.earliestMillis();
+    } catch (DateTimeException | ArithmeticException e) {
+      throw error(
+          src,
+          env,
+          "timestamp.earliest",
+          "'" + ts.earliest() + "' is not an ISO-8601 instant or date",
+          "write e.g. timestamp.earliest: '1900-01-01T00:00:00Z'");
+    }
+    long ahead;
+    try {
+      if (blank(ts.maxAhead())) {
+        throw new DateTimeException("empty");
+      }
+      ahead = ts.maxAheadMillis();
+    } catch (DateTimeException | ArithmeticException e) {
+      throw error(
+          src,
+          env,
+          "timestamp.maxAhead",
+          "'" + ts.maxAhead() + "' is not an ISO-8601 duration",
+          "write e.g. timestamp.maxAhead: P1D (one day) or PT6H (six hours)");
+    }
+    if (ahead < 0) {
+      throw error(
+          src,
+          env,
+          "timestamp.maxAhead",
+          "'" + ts.maxAhead() + "' is negative",
+          "give how far ahead of the clock an event may be, e.g. P1D");
+    }
+  }
+
+  private static void requireRange(
+      String src, Map<String, String> env, String at, Double min, Double max) {
+    for (Double v : new Double[] {min, max}) {
+      if (v != null && !Double.isFinite(v)) {
+        throw error(src, env, at, "has a min or max that is not finite", "give finite bounds");
+      }
+    }
+    if (min != null && max != null && !(min < max)) {
+      throw error(
+          src,
+          env,
+          at + ".min",
+          "min " + min + " is not below max " + max,
+          "give min < max, or leave one of them out");
     }
   }
 

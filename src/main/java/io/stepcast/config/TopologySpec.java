@@ -39,21 +39,61 @@ public record TopologySpec(
   /** Where the series id comes from: the record key, or a field of the JSON value. */
   public record SeriesId(SeriesIdSource from, String field) {}
 
-  /** The event-time field and how it is written. */
-  public record Timestamp(String field, TimestampFormat format, String pattern, String zone) {}
+  /**
+   * The event-time field and how it is written, and the window of plausible event times: an event
+   * before {@code earliest} (ISO-8601 instant or date) or more than {@code maxAhead} (ISO-8601
+   * duration) ahead of the reading instance's clock is dead-lettered as {@code out_of_range}.
+   */
+  public record Timestamp(
+      String field,
+      TimestampFormat format,
+      String pattern,
+      String zone,
+      String earliest,
+      String maxAhead) {
+
+    /**
+     * {@code earliest} in epoch milliseconds: an ISO-8601 instant ({@code 1900-01-01T00:00:00Z}) or
+     * date ({@code 1900-01-01}, midnight UTC).
+     *
+     * @throws java.time.DateTimeException if it is neither
+     */
+    public long earliestMillis() {
+      return earliest.length() <= 10
+          ? java.time.LocalDate.parse(earliest)
+              .atStartOfDay(java.time.ZoneOffset.UTC)
+              .toInstant()
+              .toEpochMilli()
+          : java.time.Instant.parse(earliest).toEpochMilli();
+    }
+
+    /**
+     * {@code maxAhead} in milliseconds.
+     *
+     * @throws java.time.DateTimeException if it is not an ISO-8601 duration such as {@code P1D}
+     * @throws ArithmeticException if it does not fit in milliseconds
+     */
+    public long maxAheadMillis() {
+      return java.time.Duration.parse(maxAhead).toMillis();
+    }
+  }
 
   /**
    * One input feature: a numeric {@code field} of the event, a {@code calendar} encoding of the
    * event time (sine and cosine), or the time since the series' previous event ({@code
    * timeSincePrevious: true}, in hours).
    */
-  public record Feature(String field, CalendarFeature calendar, Boolean timeSincePrevious) {}
+  public record Feature(
+      String field, CalendarFeature calendar, Boolean timeSincePrevious, Double min, Double max) {}
 
   /**
    * The value to forecast. The model learns the transformed target; forecasts are always emitted in
-   * the target's own units. {@code season} (in events) enables the seasonal-naive baseline.
+   * the target's own units. {@code season} (in events) enables the seasonal-naive baseline. {@code
+   * min} and {@code max} (optional, also on a numeric feature) bound plausible values: outside them
+   * an event is dead-lettered as {@code out_of_range}.
    */
-  public record Target(String field, TargetTransform transform, Integer season) {}
+  public record Target(
+      String field, TargetTransform transform, Integer season, Double min, Double max) {}
 
   /**
    * Where models come from (a directory that is watched, the model topic, or both) and what a

@@ -2,8 +2,12 @@ package io.stepcast.features;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import io.stepcast.config.SafeText;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.config.TopologySpec.MissingPolicy;
 import io.stepcast.config.TopologySpec.SeriesIdSource;
@@ -13,23 +17,30 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
+import java.time.DateTimeException;
+import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * Parses and validates one JSON event against a topology spec, with a streaming parser that reads
  * only the fields the pipeline uses. Not thread-safe: each stream task owns one, and the returned
  * {@link ParseResult} is reused by the next call.
  *
- * <p>Rules: the value must be a JSON object; the timestamp, the target and (when the series id
- * comes from a field) the id must be present; numeric fields must be JSON numbers and finite. A
- * missing input field or target follows the spec's missing-value policy: {@code reject} rejects,
- * {@code skip} skips the event, {@code carry_forward} leaves the input NaN for the caller to fill
- * from the series' last value (a missing target is skipped: a target cannot be carried forward
- * honestly).
+ * <p>Rules: the value must be a JSON object without repeated field names (at any depth, nested at
+ * most {@value #MAX_DEPTH} levels); the timestamp, the target and (when the series id comes from a
+ * field) the id must be present; numeric fields must be JSON numbers, finite and within float32
+ * range (the model's input type), and within their spec's {@code min}/{@code max}; the event time
+ * must lie between {@code timestamp.earliest} and {@code timestamp.maxAhead} past the clock. The
+ * series id follows {@link #isValidId}. A missing input field or target follows the spec's
+ * missing-value policy: {@code reject} rejects, {@code skip} skips the event, {@code carry_forward}
+ * leaves the input NaN for the caller to fill from the series' last value (a missing target is
+ * skipped: a target cannot be carried forward honestly).
  */
 public final class EventParser {
   /** Longest accepted series id, in UTF-8 bytes. */
@@ -39,8 +50,20 @@ public final class EventParser {
   private static final int SLOT_TIME = -2;
   private static final int SLOT_TARGET = -3;
 
+  /** Deepest JSON nesting read; deeper is malformed (and cannot exhaust the stack). */
+  public static final int MAX_DEPTH = 64;
+
   private static final JsonFactory JSON =
-      JsonFactory.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+      JsonFactory.builder()
+          .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          // A repeated field name is ambiguous (which "date" counts?): the record is malformed.
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .streamReadConstraints(
+              StreamReadConstraints.builder()
+                  .maxNestingDepth(MAX_DEPTH)
+                  .maxNumberLength(1000)
+                  .build())
+          .build();
 
   private final TopologySpec spec;
   private final TimeParser time;
@@ -57,10 +80,31 @@ public final class EventParser {
   private final ParseResult result;
   private final Event event;
   private final boolean[] seen;
+  private final double[] min;
+  private final double[] max;
+  private final double targetMin;
+  private final double targetMax;
+  private final long earliest;
+  private final long maxAhead;
+  private final LongSupplier clock;
 
+  /** A parser whose time window follows the system clock. */
   public EventParser(TopologySpec spec) {
+    this(spec, System::currentTimeMillis);
+  }
+
+  /**
+   * A parser whose time window ({@code timestamp.maxAhead}) follows {@code clock}, in epoch
+   * milliseconds.
+   */
+  public EventParser(TopologySpec spec, LongSupplier clock) {
     this.spec = spec;
+    this.clock = clock;
     this.time = new TimeParser(spec.timestamp());
+    this.earliest = spec.timestamp().earliestMillis();
+    this.maxAhead = spec.timestamp().maxAheadMillis();
+    this.targetMin = bound(spec.target().min(), Double.NEGATIVE_INFINITY);
+    this.targetMax = bound(spec.target().max(), Double.POSITIVE_INFINITY);
     this.inputFields = FeaturePipeline.inputFields(spec);
     this.idFromField = spec.seriesId().from() == SeriesIdSource.FIELD;
     this.missing = spec.policies().missing();
@@ -76,6 +120,23 @@ public final class EventParser {
     this.event = new Event(inputFields.size());
     this.result = new ParseResult(event);
     this.seen = new boolean[inputFields.size()];
+    this.min = new double[inputFields.size()];
+    this.max = new double[inputFields.size()];
+    Arrays.fill(min, Double.NEGATIVE_INFINITY);
+    Arrays.fill(max, Double.POSITIVE_INFINITY);
+    if (spec.features() != null) {
+      for (TopologySpec.Feature f : spec.features()) {
+        Integer slot = f.field() == null ? null : slots.get(f.field());
+        if (slot != null && slot >= 0) {
+          min[slot] = bound(f.min(), Double.NEGATIVE_INFINITY);
+          max[slot] = bound(f.max(), Double.POSITIVE_INFINITY);
+        }
+      }
+    }
+  }
+
+  private static double bound(Double v, double absent) {
+    return v == null ? absent : v;
   }
 
   /** The numeric input fields this parser reads (besides the target), in feature order. */
@@ -117,16 +178,16 @@ public final class EventParser {
         if (s == SLOT_ID) {
           if (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NUMBER_INT) {
             id = p.getText();
-            if (id.isEmpty()
-                || id.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES
-                || hasControl(id)) {
+            if (!isValidId(id)) {
               return result.reject(
                   Rejection.BAD_KEY,
                   "series id field '"
                       + name
-                      + "' is empty, longer than "
+                      + "' value '"
+                      + SafeText.of(id)
+                      + "' breaks the id rule: 1 to "
                       + MAX_ID_BYTES
-                      + " bytes or has control characters");
+                      + " UTF-8 bytes, NFC, no control, format or separator characters");
             }
           } else if (v != JsonToken.VALUE_NULL) {
             return result.reject(
@@ -137,25 +198,43 @@ public final class EventParser {
           if (v == JsonToken.VALUE_NULL) {
             continue;
           }
-          try {
-            if (v == JsonToken.VALUE_STRING) {
-              event.timeMillis = time.parse(p.getText());
-            } else if (v == JsonToken.VALUE_NUMBER_INT) {
-              event.timeMillis = p.getLongValue();
-            } else {
+          if (v == JsonToken.VALUE_STRING) {
+            String text = p.getText();
+            try {
+              event.timeMillis = time.parse(text);
+            } catch (DateTimeParseException e) {
               return result.reject(
-                  Rejection.BAD_TIMESTAMP, "timestamp field '" + name + "' is " + describe(v));
+                  Rejection.BAD_TIMESTAMP,
+                  "timestamp field '"
+                      + name
+                      + "' value '"
+                      + SafeText.of(text)
+                      + "' is not in the "
+                      + spec.timestamp().format().name().toLowerCase()
+                      + " format");
+            } catch (DateTimeException e) {
+              return result.reject(
+                  Rejection.OUT_OF_RANGE,
+                  "timestamp field '"
+                      + name
+                      + "' value '"
+                      + SafeText.of(text)
+                      + "' is beyond the range of epoch milliseconds");
             }
-          } catch (DateTimeParseException e) {
+          } else if (v == JsonToken.VALUE_NUMBER_INT) {
+            if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+              return result.reject(
+                  Rejection.OUT_OF_RANGE,
+                  "timestamp field '"
+                      + name
+                      + "' value "
+                      + SafeText.of(p.getText())
+                      + " is beyond the range of epoch milliseconds");
+            }
+            event.timeMillis = p.getLongValue();
+          } else {
             return result.reject(
-                Rejection.BAD_TIMESTAMP,
-                "timestamp field '"
-                    + name
-                    + "' value '"
-                    + p.getText()
-                    + "' is not in the "
-                    + spec.timestamp().format().name().toLowerCase()
-                    + " format");
+                Rejection.BAD_TIMESTAMP, "timestamp field '" + name + "' is " + describe(v));
           }
           timeSeen = true;
         } else {
@@ -164,14 +243,22 @@ public final class EventParser {
           }
           if (v != JsonToken.VALUE_NUMBER_INT && v != JsonToken.VALUE_NUMBER_FLOAT) {
             if (v == JsonToken.VALUE_STRING && isNonFiniteWord(p.getText())) {
-              return result.reject(Rejection.NOT_FINITE, "field '" + name + "' is " + p.getText());
+              return result.reject(
+                  Rejection.NOT_FINITE, "field '" + name + "' is " + SafeText.of(p.getText()));
             }
             return result.reject(
                 Rejection.NON_NUMERIC, "field '" + name + "' is " + describe(v) + ", not a number");
           }
           double d = p.getDoubleValue();
-          if (!Double.isFinite(d)) {
-            return result.reject(Rejection.NOT_FINITE, "field '" + name + "' is " + d);
+          // Beyond float32 the model's input would be infinite: as unusable as NaN.
+          if (!(Math.abs(d) <= Float.MAX_VALUE)) {
+            return result.reject(
+                Rejection.NOT_FINITE,
+                "field '"
+                    + name
+                    + "' is "
+                    + SafeText.of(p.getText())
+                    + (Double.isFinite(d) ? ", beyond float32 range" : ""));
           }
           if (s == SLOT_TARGET) {
             event.target = d;
@@ -190,7 +277,7 @@ public final class EventParser {
       }
     } catch (IOException e) {
       return result.reject(
-          Rejection.MALFORMED_JSON, "not valid JSON: " + firstLine(e.getMessage()));
+          Rejection.MALFORMED_JSON, "not valid JSON: " + SafeText.of(firstLine(e), 200));
     }
     if (id == null) {
       return result.reject(
@@ -200,12 +287,37 @@ public final class EventParser {
       return result.reject(
           Rejection.MISSING_FIELD, "timestamp field '" + spec.timestamp().field() + "' is missing");
     }
+    long now = clock.getAsLong();
+    long latest = now > Long.MAX_VALUE - maxAhead ? Long.MAX_VALUE : now + maxAhead;
+    if (event.timeMillis < earliest || event.timeMillis > latest) {
+      return result.reject(
+          Rejection.OUT_OF_RANGE,
+          "event time "
+              + Instant.ofEpochMilli(event.timeMillis)
+              + (event.timeMillis < earliest
+                  ? " is before timestamp.earliest " + spec.timestamp().earliest()
+                  : " is more than timestamp.maxAhead "
+                      + spec.timestamp().maxAhead()
+                      + " ahead of this instance's clock "
+                      + Instant.ofEpochMilli(now)));
+    }
     event.seriesId = id;
     if (!targetSeen) {
       String msg = "target field '" + spec.target().field() + "' is missing";
       return missing == MissingPolicy.REJECT
           ? result.reject(Rejection.MISSING_FIELD, msg)
           : result.skip(Rejection.MISSING_FIELD, msg);
+    }
+    // Ranges after the types: a record with a string where a number belongs is non_numeric,
+    // whatever its other values.
+    if (event.target < targetMin || event.target > targetMax) {
+      return outOfRange(spec.target().field(), event.target, targetMin, targetMax);
+    }
+    for (int i = 0; i < seen.length; i++) {
+      double d = event.fields[i];
+      if (seen[i] && (d < min[i] || d > max[i])) {
+        return outOfRange(inputFields.get(i), d, min[i], max[i]);
+      }
     }
     if (positiveTarget && event.target <= 0) {
       return result.reject(
@@ -229,13 +341,19 @@ public final class EventParser {
     return result.ok();
   }
 
+  private ParseResult outOfRange(String field, double v, double lo, double hi) {
+    return result.reject(
+        Rejection.OUT_OF_RANGE,
+        "field '" + field + "' is " + v + ", outside its range [" + lo + ", " + hi + "]");
+  }
+
   private String keyToId(byte[] key) {
     if (key == null || key.length == 0 || key.length > MAX_ID_BYTES) {
       return null;
     }
     try {
       String s = utf8.decode(ByteBuffer.wrap(key)).toString();
-      return hasControl(s) ? null : s;
+      return isValidId(s) ? s : null;
     } catch (CharacterCodingException e) {
       return null;
     }
@@ -251,16 +369,46 @@ public final class EventParser {
     if (key.length > MAX_ID_BYTES) {
       return "the record key is " + key.length + " bytes, more than " + MAX_ID_BYTES;
     }
-    return "the record key is not UTF-8 text without control characters";
+    return "the record key breaks the id rule: valid UTF-8, NFC, no control, format or separator"
+        + " characters";
   }
 
-  private static boolean hasControl(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (Character.isISOControl(s.charAt(i))) {
-        return true;
+  /**
+   * The series id rule, for record keys and id fields alike: 1 to {@value #MAX_ID_BYTES} bytes of
+   * UTF-8 in Unicode normal form NFC, with no character of category Cc (controls), Cf (format: BOM,
+   * zero-width, bidi overrides), Cs (lone surrogates), Zl or Zp (line and paragraph separators).
+   * Look-alike ids (a BOM in front, a zero-width space inside, a decomposed accent) are rejected
+   * rather than silently normalised, so one series never hides behind two keys.
+   */
+  public static boolean isValidId(String id) {
+    if (id.isEmpty() || id.length() > MAX_ID_BYTES) {
+      return false;
+    }
+    boolean ascii = true;
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (c < 0x80) {
+        if (c < 0x20 || c == 0x7f) {
+          return false;
+        }
+        continue;
+      }
+      ascii = false;
+      if (Character.isHighSurrogate(c)
+          && i + 1 < id.length()
+          && Character.isLowSurrogate(id.charAt(i + 1))) {
+        int cp = Character.toCodePoint(c, id.charAt(i + 1));
+        if (SafeText.isUnsafe(cp)) {
+          return false;
+        }
+        i++;
+      } else if (SafeText.isUnsafe(c)) {
+        return false;
       }
     }
-    return false;
+    return ascii
+        || (id.getBytes(StandardCharsets.UTF_8).length <= MAX_ID_BYTES
+            && Normalizer.isNormalized(id, Normalizer.Form.NFC));
   }
 
   private static boolean isNonFiniteWord(String s) {
@@ -290,9 +438,10 @@ public final class EventParser {
     }
   }
 
-  private static String firstLine(String s) {
+  private static String firstLine(IOException e) {
+    String s = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
     if (s == null) {
-      return "";
+      return e.getClass().getSimpleName();
     }
     int nl = s.indexOf('\n');
     return nl < 0 ? s : s.substring(0, nl);

@@ -1,6 +1,7 @@
 package io.stepcast.features;
 
 import io.stepcast.config.TopologySpec;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -12,7 +13,14 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.TemporalAccessor;
 import java.util.Locale;
 
-/** Reads event times written as ISO-8601, epoch milliseconds or a spec-given pattern. */
+/**
+ * Reads event times written as ISO-8601, epoch milliseconds or a spec-given pattern.
+ *
+ * <p>Every failure is a {@link DateTimeException}: a {@link DateTimeParseException} when the text
+ * is not in the format, {@link OutOfRange} when it is a real date that epoch milliseconds cannot
+ * hold (beyond about year 292,000,000, where {@code toEpochMilli} overflows). Nothing else escapes,
+ * whatever the text.
+ */
 public final class TimeParser {
   private final TopologySpec.TimestampFormat format;
   private final ZoneId zone;
@@ -34,8 +42,31 @@ public final class TimeParser {
    * Parses text. Returns epoch milliseconds.
    *
    * @throws DateTimeParseException if it cannot be read
+   * @throws OutOfRange if it is a date beyond the range of epoch milliseconds
    */
   public long parse(String text) {
+    try {
+      return parseUnchecked(text);
+    } catch (ArithmeticException e) {
+      throw new OutOfRange(text);
+    } catch (DateTimeParseException | OutOfRange e) {
+      throw e;
+    } catch (DateTimeException e) {
+      // Parsed, but not resolvable into an instant (a field out of range for the zone's rules).
+      throw new OutOfRange(text);
+    }
+  }
+
+  /** A date that parses but cannot be held in epoch milliseconds. */
+  public static final class OutOfRange extends DateTimeException {
+    private static final long serialVersionUID = 1L;
+
+    OutOfRange(String text) {
+      super("beyond the range of epoch milliseconds: " + text.length() + " chars");
+    }
+  }
+
+  private long parseUnchecked(String text) {
     switch (format) {
       case EPOCH_MILLIS:
         try {
@@ -51,13 +82,6 @@ public final class TimeParser {
       default:
         return parseIso(text);
     }
-  }
-
-  /**
-   * Epoch milliseconds given as a JSON number (valid for every format: a number is epoch millis).
-   */
-  public long fromNumber(double millis) {
-    return (long) millis;
   }
 
   private long parseIso(String text) {

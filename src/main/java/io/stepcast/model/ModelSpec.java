@@ -95,6 +95,8 @@ public record ModelSpec(
       throw new IllegalArgumentException("specVersion must be >= 1, got " + specVersion);
     }
     requireText("version", version);
+    // A model that does not say which pipeline it is for could be served by any of them.
+    requireText("pipeline", pipeline);
     Objects.requireNonNull(cell, "spec field 'cell' is missing");
     requirePositive("layers", layers);
     requirePositive("hiddenSize", hiddenSize);

@@ -23,6 +23,7 @@ import io.stepcast.model.ModelException;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.OrtSupport;
 import io.stepcast.topology.ForecastTopology;
+import io.stepcast.topology.RecordErrorHandlers;
 import io.stepcast.train.PipelineModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,6 +159,7 @@ public final class ForecastService implements AutoCloseable {
     if (o.applicationServer() != null) {
       props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, o.applicationServer());
     }
+    props.put(RecordErrorHandlers.METRICS_CONFIG, metrics);
     this.streams = new KafkaStreams(ForecastTopology.build(spec, registry, metrics), props);
     streams.setUncaughtExceptionHandler(
         e -> {

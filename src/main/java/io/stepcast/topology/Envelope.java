@@ -10,8 +10,14 @@ import io.stepcast.features.Rejection;
  */
 final class Envelope {
   Event event;
+  // What the envelope carries of the original record (see DeadLetters.carry): the whole key and
+  // value, or bounded prefixes with the original sizes and what was cut.
   byte[] rawKey;
   byte[] rawValue;
+  String truncated;
+  int keySize = -1;
+  int valueSize = -1;
+  int headersSize;
   String sourceTopic;
   int sourcePartition = -1;
   long sourceOffset = -1;
@@ -28,6 +34,10 @@ final class Envelope {
     event = null;
     rawKey = null;
     rawValue = null;
+    truncated = null;
+    keySize = -1;
+    valueSize = -1;
+    headersSize = 0;
     sourceTopic = null;
     sourcePartition = -1;
     sourceOffset = -1;

@@ -13,9 +13,13 @@ import org.apache.kafka.common.serialization.Serializer;
  * Carries a validated event through the repartition topic (pipelines whose series id is a JSON
  * field): the parsed values, the original record bytes and where it was read, so that a later dead
  * letter (late, duplicate) still names the input topic, partition and offset.
+ *
+ * <p>Version 2 adds what the parse stage cut from the original record (a near-limit event carries
+ * bounded prefixes, see {@link DeadLetters#carry}) and the original sizes; version 1 records, from
+ * an instance of an older build during a rolling upgrade, still read.
  */
 final class EnvelopeSerde implements Serde<Envelope> {
-  private static final byte VERSION = 1;
+  private static final byte VERSION = 2;
 
   @Override
   public Serializer<Envelope> serializer() {
@@ -32,6 +36,8 @@ final class EnvelopeSerde implements Serde<Envelope> {
     byte[] id = ev.seriesId().getBytes(StandardCharsets.UTF_8);
     byte[] topic =
         e.sourceTopic == null ? new byte[0] : e.sourceTopic.getBytes(StandardCharsets.UTF_8);
+    byte[] truncated =
+        e.truncated == null ? new byte[0] : e.truncated.getBytes(StandardCharsets.UTF_8);
     int keyLen = e.rawKey == null ? -1 : e.rawKey.length;
     int valueLen = e.rawValue == null ? -1 : e.rawValue.length;
     int size =
@@ -49,7 +55,10 @@ final class EnvelopeSerde implements Serde<Envelope> {
             + 4
             + Math.max(0, keyLen)
             + 4
-            + Math.max(0, valueLen);
+            + Math.max(0, valueLen)
+            + 4
+            + truncated.length
+            + 12;
     ByteBuffer b = ByteBuffer.allocate(size);
     b.put(VERSION);
     b.putInt(id.length).put(id);
@@ -67,6 +76,8 @@ final class EnvelopeSerde implements Serde<Envelope> {
     if (valueLen > 0) {
       b.put(e.rawValue);
     }
+    b.putInt(truncated.length).put(truncated);
+    b.putInt(e.keySize).putInt(e.valueSize).putInt(e.headersSize);
     return b.array();
   }
 
@@ -74,13 +85,17 @@ final class EnvelopeSerde implements Serde<Envelope> {
     try {
       ByteBuffer b = ByteBuffer.wrap(bytes);
       byte v = b.get();
-      if (v != VERSION) {
+      if (v != 1 && v != VERSION) {
         throw new SerializationException("unknown repartition record version " + v);
       }
       String id = new String(bytes(b, b.getInt()), StandardCharsets.UTF_8);
       long time = b.getLong();
       double target = b.getDouble();
-      double[] fields = new double[b.getInt()];
+      int n = b.getInt();
+      if (n < 0 || n > b.remaining() / 8) {
+        throw new SerializationException("corrupt repartition record: " + n + " fields");
+      }
+      double[] fields = new double[n];
       for (int i = 0; i < fields.length; i++) {
         fields[i] = b.getDouble();
       }
@@ -94,6 +109,19 @@ final class EnvelopeSerde implements Serde<Envelope> {
       e.rawKey = keyLen < 0 ? null : bytes(b, keyLen);
       int valueLen = b.getInt();
       e.rawValue = valueLen < 0 ? null : bytes(b, valueLen);
+      if (v >= 2) {
+        byte[] truncated = bytes(b, b.getInt());
+        e.truncated = truncated.length == 0 ? null : new String(truncated, StandardCharsets.UTF_8);
+        e.keySize = b.getInt();
+        e.valueSize = b.getInt();
+        e.headersSize = b.getInt();
+      } else {
+        e.keySize = keyLen;
+        e.valueSize = valueLen;
+      }
+      if (b.hasRemaining()) {
+        throw new SerializationException("trailing bytes in a repartition record");
+      }
       return e;
     } catch (BufferUnderflowException | NegativeArraySizeException e) {
       throw new SerializationException("corrupt repartition record", e);
@@ -101,6 +129,10 @@ final class EnvelopeSerde implements Serde<Envelope> {
   }
 
   private static byte[] bytes(ByteBuffer b, int n) {
+    // A corrupt length must not allocate gigabytes.
+    if (n < 0 || n > b.remaining()) {
+      throw new SerializationException("corrupt repartition record: length " + n);
+    }
     byte[] out = new byte[n];
     b.get(out);
     return out;

@@ -123,6 +123,18 @@ public final class ForecastTopology {
         Integer.toString(Math.min(2, spec.topics().replicationFactor())));
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+    // No record may stop the instance: what the topology cannot route itself, these handlers do.
+    p.put(
+        StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        RecordErrorHandlers.Deserialization.class.getName());
+    p.put(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+        RecordErrorHandlers.Processing.class.getName());
+    p.put(
+        StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        RecordErrorHandlers.Production.class.getName());
+    p.put(RecordErrorHandlers.PIPELINE_CONFIG, spec.name());
+    p.put(RecordErrorHandlers.DEAD_LETTER_TOPIC_CONFIG, spec.topics().deadLetter());
     p.putAll(extra);
     return p;
   }

@@ -58,7 +58,7 @@ class ModelSpecTest {
   void shouldFillDefaultsForGruStatesAndEmptyTraining() {
     ModelSpec spec =
         ModelSpec.fromJson(
-            "{\"specVersion\":1,\"version\":\"v1\",\"cell\":\"gru\",\"layers\":2,"
+            "{\"specVersion\":1,\"version\":\"v1\",\"pipeline\":\"p\",\"cell\":\"gru\",\"layers\":2,"
                 + "\"hiddenSize\":8,\"inputSize\":1,\"outputSize\":1,\"features\":[\"t\"],"
                 + "\"target\":\"t\"}");
 
@@ -75,6 +75,19 @@ class ModelSpecTest {
     assertThatThrownBy(() -> ModelSpec.fromJson(json))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("features");
+  }
+
+  @Test
+  void shouldRefuseASpecThatNamesNoPipeline() {
+    String json = sample().toJson().replace("\"pipeline\":\"stocks\",", "");
+    assertThat(json).doesNotContain("pipeline");
+
+    assertThatThrownBy(() -> ModelSpec.fromJson(json))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'pipeline'");
+    assertThatThrownBy(() -> sample().toBuilder().pipeline(" ").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'pipeline'");
   }
 
   @Test

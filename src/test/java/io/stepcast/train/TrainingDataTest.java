@@ -157,7 +157,7 @@ class TrainingDataTest {
                 record("a", weather("2010-01-01T01:00:00", 1)),
                 record("a", weather("2010-01-01T03:00:00", 3)),
                 record("a", weather("2010-01-01T02:00:00", 2)),
-                record("a", weather("2010-01-01T03:00:00", 99)),
+                record("a", weather("2010-01-01T03:00:00", 9)),
                 record("b", weather("2010-01-01T01:00:00", 5))));
 
     assertThat(data.counts().late()).isEqualTo(1);
