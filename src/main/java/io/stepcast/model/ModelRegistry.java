@@ -1,5 +1,6 @@
 package io.stepcast.model;
 
+import io.stepcast.config.SafeText;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -73,7 +74,7 @@ public final class ModelRegistry implements AutoCloseable {
         try {
           model.close();
         } catch (RuntimeException e) {
-          LOG.warn("closing model {} failed", model.version(), e);
+          LOG.warn("closing model {} failed", SafeText.of(model.version(), 200), e);
         }
       }
     }
@@ -151,9 +152,9 @@ public final class ModelRegistry implements AutoCloseable {
     LOG.info(
         "pipeline {}: model {} from {} is now serving (was {}, provider {})",
         pipeline,
-        model.version(),
-        source,
-        previous,
+        SafeText.of(model.version(), 200),
+        SafeText.of(source, 300),
+        SafeText.of(previous, 200),
         model.provider());
     listener.swapped(previous, model.version());
     if (old != null) {
@@ -167,9 +168,9 @@ public final class ModelRegistry implements AutoCloseable {
     LOG.warn(
         "pipeline {}: refused model from {}: {}; {} keeps serving",
         pipeline,
-        source,
-        reason,
-        current == null ? "no model" : "model " + current.version());
+        SafeText.of(source, 300),
+        SafeText.of(reason, 1000),
+        current == null ? "no model" : "model " + SafeText.of(current.version(), 200));
     listener.refused(source, reason);
     return Outcome.REFUSED;
   }
