@@ -133,6 +133,8 @@ public final class ForecastTopology {
     p.put(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         RecordErrorHandlers.Production.class.getName());
+    // There is no global store; this only silences Kafka's warning that the handler skips one.
+    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     p.put(RecordErrorHandlers.PIPELINE_CONFIG, spec.name());
     p.put(RecordErrorHandlers.DEAD_LETTER_TOPIC_CONFIG, spec.topics().deadLetter());
     p.putAll(extra);
