@@ -59,12 +59,17 @@ public record TopologySpec(
      * @throws java.time.DateTimeException if it is neither
      */
     public long earliestMillis() {
-      return earliest.length() <= 10
-          ? java.time.LocalDate.parse(earliest)
+      return toMillis(earliest);
+    }
+
+    /** An ISO-8601 instant or date (midnight UTC) in epoch milliseconds. */
+    static long toMillis(String text) {
+      return text.length() <= 10
+          ? java.time.LocalDate.parse(text)
               .atStartOfDay(java.time.ZoneOffset.UTC)
               .toInstant()
               .toEpochMilli()
-          : java.time.Instant.parse(earliest).toEpochMilli();
+          : java.time.Instant.parse(text).toEpochMilli();
     }
 
     /**
