@@ -451,6 +451,21 @@ public final class SpecLoader {
     if (p.commitIntervalMs() < 1) {
       throw error(src, env, "processing.commitIntervalMs", "must be at least 1", "set e.g. 100");
     }
+    if (p.rocksdbMemoryMb() < 0) {
+      throw error(
+          src, env, "processing.rocksdbMemoryMb", "must be 0 (unbounded) or more", "set e.g. 64");
+    }
+    if (p.rocksdbMemoryMb() > 0
+        && (p.rocksdbWriteBufferMb() < 1 || p.rocksdbWriteBufferMb() >= p.rocksdbMemoryMb())) {
+      throw error(
+          src,
+          env,
+          "processing.rocksdbWriteBufferMb",
+          "must be at least 1 and less than processing.rocksdbMemoryMb ("
+              + p.rocksdbMemoryMb()
+              + ")",
+          "set e.g. a quarter of it");
+    }
   }
 
   private static void requireTopic(String src, Map<String, String> env, String field, String name) {
