@@ -453,7 +453,7 @@ public final class SpecLoader {
     }
     if (p.rocksdbMemoryMb() < 0) {
       throw error(
-          src, env, "processing.rocksdbMemoryMb", "must be 0 (unbounded) or more", "set e.g. 64");
+          src, env, "processing.rocksdbMemoryMb", "must be 0 (unbounded) or more", "set e.g. 128");
     }
     if (p.rocksdbMemoryMb() > 0
         && (p.rocksdbWriteBufferMb() < 1 || p.rocksdbWriteBufferMb() >= p.rocksdbMemoryMb())) {
@@ -464,7 +464,7 @@ public final class SpecLoader {
           "must be at least 1 and less than processing.rocksdbMemoryMb ("
               + p.rocksdbMemoryMb()
               + ")",
-          "set e.g. a quarter of it");
+          "set e.g. half of it");
     }
   }
 

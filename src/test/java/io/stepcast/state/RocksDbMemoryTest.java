@@ -160,8 +160,8 @@ class RocksDbMemoryTest {
             Map.of());
     assertThat(p.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG))
         .isEqualTo(RocksDbMemory.class.getName());
-    assertThat(p.get(RocksDbMemory.TOTAL_BYTES_CONFIG)).isEqualTo(Long.toString(64 * MIB));
-    assertThat(p.get(RocksDbMemory.WRITE_BUFFER_BYTES_CONFIG)).isEqualTo(Long.toString(16 * MIB));
+    assertThat(p.get(RocksDbMemory.TOTAL_BYTES_CONFIG)).isEqualTo(Long.toString(128 * MIB));
+    assertThat(p.get(RocksDbMemory.WRITE_BUFFER_BYTES_CONFIG)).isEqualTo(Long.toString(64 * MIB));
 
     Properties unbounded =
         ForecastTopology.streamsConfig(
