@@ -18,10 +18,12 @@ import io.stepcast.state.SeriesStateSerde;
 import io.stepcast.topology.ForecastMetrics;
 import io.stepcast.topology.ForecastTopology;
 import io.stepcast.train.PipelineModels;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,6 +93,9 @@ public final class EndToEndBench {
   /** Seed of the benchmark's network weights (the same for the step and the sequence graph). */
   public static final long SEED = 42;
 
+  /** Linux's USER_HZ, the unit of {@code /proc} CPU times. */
+  private static final int CLOCK_TICKS = 100;
+
   /** The topologies the benchmark can run. */
   public enum Kind {
     PASS,
@@ -147,7 +152,8 @@ public final class EndToEndBench {
       double seconds,
       double processCpu,
       double instanceCpu,
-      double streamThreadCpu) {
+      double streamThreadCpu,
+      double rocksDbCpu) {
     public double recordsPerSecond() {
       return records / seconds;
     }
@@ -162,6 +168,10 @@ public final class EndToEndBench {
 
     public double streamThreadMicros() {
       return streamThreadCpu * 1e6 / records;
+    }
+
+    public double rocksDbMicros() {
+      return rocksDbCpu * 1e6 / records;
     }
   }
 
@@ -304,14 +314,14 @@ public final class EndToEndBench {
       if (p.waitFor() == 0 && !out.isEmpty()) {
         return out;
       }
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       // fall through to /proc
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     try {
       return "loadavg " + Files.readString(Path.of("/proc/loadavg")).trim();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return "load unknown (" + e.getMessage() + ")";
     }
   }
@@ -510,7 +520,7 @@ public final class EndToEndBench {
     return "bench-" + runId + "-" + tag + "-" + c.label().replace(' ', '-').replace("=", "");
   }
 
-  private Properties streamsConfig(String appId) throws java.io.IOException {
+  private Properties streamsConfig(String appId) throws IOException {
     Properties props =
         ForecastTopology.streamsConfig(
             spec, bootstrap, Files.createDirectories(stateDir.resolve(appId)), Map.of());
@@ -555,6 +565,7 @@ public final class EndToEndBench {
       long cpu0 = 0;
       Map<Long, Long> instance0 = Map.of();
       Map<Long, Long> stream0 = Map.of();
+      double rocks0 = 0;
       while (seen < expected) {
         int n = consumer.poll(Duration.ofMillis(20)).count();
         if (n > 0 && seen == 0) {
@@ -562,6 +573,7 @@ public final class EndToEndBench {
           cpu0 = os.getProcessCpuTime();
           instance0 = threadCpu(instance);
           stream0 = threadCpu(streamThread);
+          rocks0 = rocksDbCpu();
           first = n;
         }
         seen += n;
@@ -574,11 +586,39 @@ public final class EndToEndBench {
       double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
       double instanceCpu = cpuSince(instance0, threadCpu(instance));
       double streamCpu = cpuSince(stream0, threadCpu(streamThread));
+      double rocks = rocksDbCpu() - rocks0;
       streams.close(Duration.ofSeconds(60));
-      return new Result(c, round, seen - first, secs, cpu, instanceCpu, streamCpu);
+      return new Result(c, round, seen - first, secs, cpu, instanceCpu, streamCpu, rocks);
     } finally {
       EmbeddedKafkaBroker.deleteRecursively(stateDir.resolve(appId));
     }
+  }
+
+  /**
+   * CPU seconds of RocksDB's native background threads (flushes, compactions), from {@code
+   * /proc/self/task} (Linux; 0 elsewhere). The JVM does not see them, so only the process figure
+   * includes them; they are shared by every store in the process, and runs are sequential.
+   */
+  static double rocksDbCpu() {
+    long ticks = 0;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+      for (Path t : tasks) {
+        try {
+          if (!Files.readString(t.resolve("comm")).startsWith("rocksdb")) {
+            continue;
+          }
+          String stat = Files.readString(t.resolve("stat"));
+          // Fields after the command name, which is in parentheses: state is field 3, utime 14.
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException e) {
+          // the thread ended while we read it
+        }
+      }
+    } catch (IOException e) {
+      return 0;
+    }
+    return ticks / (double) CLOCK_TICKS;
   }
 
   /** CPU nanoseconds of each live thread whose name matches. */

@@ -175,8 +175,14 @@ final class BenchCommand implements Callable<Integer> {
           bench.stepcastStateBytes(), windowBytes(bench));
       System.out.println("load before: " + EndToEndBench.load());
       System.out.printf(
-          "%-18s %5s %11s %13s %13s %13s%n",
-          "topology", "round", "records/s", "process us/r", "streams us/r", "stream-th us/r");
+          "%-18s %5s %11s %13s %13s %14s %13s%n",
+          "topology",
+          "round",
+          "records/s",
+          "process us/r",
+          "streams us/r",
+          "stream-th us/r",
+          "rocksdb us/r");
       List<Result> results =
           bench.run(
               new EndToEndBench.Listener() {
@@ -188,13 +194,14 @@ final class BenchCommand implements Callable<Integer> {
                 @Override
                 public void measured(Result r) {
                   System.out.printf(
-                      "%-18s %5d %11.0f %13.1f %13.1f %13.1f%n",
+                      "%-18s %5d %11.0f %13.1f %13.1f %14.1f %13.1f%n",
                       r.candidate().label(),
                       r.round() + 1,
                       r.recordsPerSecond(),
                       r.processMicros(),
                       r.instanceMicros(),
-                      r.streamThreadMicros());
+                      r.streamThreadMicros(),
+                      r.rocksDbMicros());
                 }
 
                 @Override
@@ -272,12 +279,13 @@ final class BenchCommand implements Callable<Integer> {
     for (Candidate c : order) {
       List<Result> mine = results.stream().filter(r -> r.candidate().equals(c)).toList();
       System.out.printf(
-          "%-18s %24s %20s %20s %20s%n",
+          "%-18s %24s %20s %20s %20s %20s%n",
           c.label(),
           range(mine, Result::recordsPerSecond, "%.0f"),
           range(mine, Result::processMicros, "%.1f"),
           range(mine, Result::instanceMicros, "%.1f"),
-          range(mine, Result::streamThreadMicros, "%.1f"));
+          range(mine, Result::streamThreadMicros, "%.1f"),
+          range(mine, Result::rocksDbMicros, "%.1f"));
     }
     Candidate stepcast = find(order, Kind.STEPCAST, 0);
     if (stepcast == null) {
