@@ -274,8 +274,14 @@ final class BenchCommand implements Callable<Integer> {
   private void printSummary(List<Result> results) {
     List<Candidate> order = candidates();
     System.out.printf(
-        "%nover %d round(s), min / median / max:%n%-18s %24s %20s %20s %20s%n",
-        repeat, "topology", "records/s", "process us/r", "streams us/r", "stream-th us/r");
+        "%nover %d round(s), min / median / max:%n%-18s %24s %20s %20s %20s %20s%n",
+        repeat,
+        "topology",
+        "records/s",
+        "process us/r",
+        "streams us/r",
+        "stream-th us/r",
+        "rocksdb us/r");
     for (Candidate c : order) {
       List<Result> mine = results.stream().filter(r -> r.candidate().equals(c)).toList();
       System.out.printf(
