@@ -127,7 +127,6 @@ public final class EndToEndBench {
    *
    * @param events events per measured run
    * @param series distinct series keys, events go round-robin across them
-   * @param cell lstm or gru
    * @param candidates topologies, in the order of the first round
    * @param repeat rounds
    * @param latencyFractions fractions of stepcast's maximum for the latency mode (empty: off)
@@ -136,9 +135,6 @@ public final class EndToEndBench {
   public record Options(
       int events,
       int series,
-      String cell,
-      int hidden,
-      int layers,
       List<Candidate> candidates,
       int repeat,
       List<Double> latencyFractions,
@@ -208,23 +204,24 @@ public final class EndToEndBench {
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   /**
-   * Prepares the models (seeded weights of the requested network, as a step graph and as a sequence
-   * graph) and the stateful identity's state bytes.
+   * Prepares the models (seeded weights of the spec's network, {@code training.cell}, {@code
+   * layers} and {@code hiddenSize}, as a step graph and as a sequence graph) and the stateful
+   * identity's state bytes.
    */
   public EndToEndBench(TopologySpec spec, String bootstrap, Path stateDir, Options options) {
-    this.spec = withNetwork(spec, options);
+    this.spec = spec;
     this.bootstrap = bootstrap;
     this.stateDir = stateDir;
     this.options = options;
     FeaturePipeline pipeline = new FeaturePipeline(this.spec);
-    CellType cell = CellType.of(options.cell());
-    this.version = spec.name() + "-bench-" + cell.id() + options.layers() + "x" + options.hidden();
+    var t = spec.training();
+    CellType cell = CellType.of(t.cell());
+    this.version = spec.name() + "-bench-" + cell.id() + t.layers() + "x" + t.hiddenSize();
     RnnWeights w =
         DemoModels.persistenceLikeWeights(
-            cell, pipeline.width(), options.hidden(), options.layers(), 1, SEED);
+            cell, pipeline.width(), t.hiddenSize(), t.layers(), 1, SEED);
     ModelSpec modelSpec =
-        PipelineModels.specFor(this.spec, version, cell, options.layers(), options.hidden())
-            .build();
+        PipelineModels.specFor(spec, version, cell, t.layers(), t.hiddenSize()).build();
     this.stepModel = StepModelBuilder.build(w, modelSpec);
     this.sequenceModel = SequenceModelBuilder.build(w, modelSpec);
     this.identityState = SeriesStateSerde.write(steadyState(pipeline, cell));
@@ -240,11 +237,6 @@ public final class EndToEndBench {
     return new WindowState(
             window, new FeaturePipeline(spec).width(), FeaturePipeline.inputFields(spec).size())
         .size(window);
-  }
-
-  /** The spec the benchmark runs (the network sizes replaced by the options). */
-  public TopologySpec spec() {
-    return spec;
   }
 
   /** Runs the warm-up round, the measured rounds and, if asked, the latency runs. */
@@ -327,7 +319,7 @@ public final class EndToEndBench {
   }
 
   private SeriesState steadyState(FeaturePipeline pipeline, CellType cell) {
-    int h = options.hidden() * options.layers();
+    int h = spec.training().hiddenSize() * spec.training().layers();
     int[] sizes = cell == CellType.GRU ? new int[] {h} : new int[] {h, h};
     int fields = FeaturePipeline.inputFields(spec).size();
     SeriesState s =
@@ -338,37 +330,6 @@ public final class EndToEndBench {
     s.remember(0L, 1.0, new double[fields]);
     s.advance(version, 1.0);
     return s;
-  }
-
-  private static TopologySpec withNetwork(TopologySpec s, Options o) {
-    var t = s.training();
-    return new TopologySpec(
-        s.name(),
-        s.applicationId(),
-        s.topics(),
-        s.seriesId(),
-        s.timestamp(),
-        s.features(),
-        s.target(),
-        s.model(),
-        s.policies(),
-        new TopologySpec.Training(
-            o.cell(),
-            o.layers(),
-            o.hidden(),
-            t.dropout(),
-            t.learningRate(),
-            t.maxEpochs(),
-            t.chunkLength(),
-            t.gradientClip(),
-            t.patience(),
-            t.validationFraction(),
-            t.seed(),
-            t.loss(),
-            t.burnIn()),
-        s.execution(),
-        s.processing(),
-        s.csv());
   }
 
   /** The spec with its input and output topics replaced (the model topic is not used here). */

@@ -4,13 +4,18 @@ import io.stepcast.bench.EndToEndBench;
 import io.stepcast.bench.EndToEndBench.Candidate;
 import io.stepcast.bench.EndToEndBench.Kind;
 import io.stepcast.bench.EndToEndBench.Result;
+import io.stepcast.config.SpecLoader;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.ToDoubleFunction;
 import picocli.CommandLine.Command;
@@ -110,11 +115,11 @@ final class BenchCommand implements Callable<Integer> {
   int latencySeconds;
 
   @Option(
-      names = "--batching",
+      names = "--batch-size",
       description =
-          "on or off: batched steps across series on the live path. Pending: this build has no"
-              + " batching setting yet, so the option is refused.")
-  String batching;
+          "Most series stepped in one ONNX Runtime call on the live path (processing.batchSize;"
+              + " 1: no batching). Default: the spec's. Refused by a build without the setting.")
+  Integer batchSize;
 
   @Option(names = "--jmh", description = "Run the JMH step benchmark (StepBenchmark) instead.")
   boolean jmh;
@@ -125,22 +130,20 @@ final class BenchCommand implements Callable<Integer> {
       org.openjdk.jmh.Main.main(new String[] {"StepBenchmark"});
       return 0;
     }
-    if (batching != null) {
-      throw new UserException(
-          "--batching: batched live steps are not in this build yet; run without --batching");
-    }
     if (events < 1 || series < 1 || series > 1_000_000 || repeat < 1) {
       throw new UserException(
           "--events and --repeat must be >= 1 and --series between 1 and 1000000");
     }
-    TopologySpec spec = common.spec();
+    Map<String, String> overrides = new LinkedHashMap<>();
+    put(overrides, "training.cell", cell, "--cell");
+    put(overrides, "training.hiddenSize", hidden, "--hidden");
+    put(overrides, "training.layers", layers, "--layers");
+    put(overrides, "processing.batchSize", batchSize, "--batch-size");
+    TopologySpec spec = spec(overrides);
     EndToEndBench.Options options =
         new EndToEndBench.Options(
             events,
             series,
-            cell == null ? spec.training().cell() : cell,
-            hidden == null ? spec.training().hiddenSize() : hidden,
-            layers == null ? spec.training().layers() : layers,
             candidates(),
             repeat,
             latency ? latencyFractions : List.of(),
@@ -156,17 +159,18 @@ final class BenchCommand implements Callable<Integer> {
       EndToEndBench bench = new EndToEndBench(spec, bootstrap, work.resolve("state"), options);
       System.out.printf(
           "stepcast bench: pipeline %s, %s %dx%d, %d events, %d series, %d partitions, %s,"
-              + " commit interval %d ms, %d round(s), one process%s%n",
+              + " commit interval %d ms, %d round(s)%s, one process%s%n",
           spec.name(),
-          options.cell(),
-          options.layers(),
-          options.hidden(),
+          spec.training().cell(),
+          spec.training().layers(),
+          spec.training().hiddenSize(),
           events,
           series,
           spec.topics().partitions(),
           spec.processing().guarantee(),
           spec.processing().commitIntervalMs(),
           repeat,
+          overrides.isEmpty() ? "" : ", settings " + overrides,
           broker == null
               ? " against " + bootstrap
               : " with an embedded broker on " + bootstrap + " (its CPU counts in 'process')");
@@ -228,6 +232,30 @@ final class BenchCommand implements Callable<Integer> {
       }
       EmbeddedKafkaBroker.deleteRecursively(work);
     }
+  }
+
+  /**
+   * The spec with the benchmark's options applied as environment overrides, so they are validated
+   * like any setting and no spec field is copied by hand.
+   */
+  private TopologySpec spec(Map<String, String> overrides) {
+    Map<String, String> env = new HashMap<>(System.getenv());
+    Map<String, String> names = SpecLoader.envNames();
+    overrides.forEach((path, value) -> env.put(names.get(path), value));
+    Set<String> optionVariables =
+        common.command == null ? Set.of() : CliEnvironment.names(common.command.root());
+    return SpecLoader.load(common.topology, env, optionVariables);
+  }
+
+  private static void put(Map<String, String> overrides, String path, Object value, String option) {
+    if (value == null) {
+      return;
+    }
+    if (!SpecLoader.envNames().containsKey(path)) {
+      throw new UserException(
+          option + ": this build has no setting " + path + " yet; run without " + option);
+    }
+    overrides.put(path, value.toString());
   }
 
   private List<Candidate> candidates() {

@@ -60,10 +60,10 @@ class BenchCommandIT {
   }
 
   @Test
-  void shouldRefuseBatchingUntilTheSettingExists() {
-    CliRun.Result r = CliRun.run("bench", "--batching", "on", "--events", "10");
+  void shouldRefuseAnInvalidNetworkSizeWithTheSettingNamed() {
+    CliRun.Result r = CliRun.run("bench", "--hidden", "0", "--events", "10");
 
     assertThat(r.code()).isNotZero();
-    assertThat(r.err()).contains("--batching");
+    assertThat(r.err()).contains("training.hiddenSize").doesNotContain("at io.stepcast");
   }
 }
