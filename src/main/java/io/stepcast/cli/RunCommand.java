@@ -5,6 +5,7 @@ import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.serve.ForecastService;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,6 +68,7 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     TopologySpec spec = common.spec();
     String bootstrap = preflight();
+    Map<String, String> clientProperties = CommonOptions.clientProperties();
     EmbeddedKafkaBroker broker = null;
     if (bootstrap == null) {
       broker = EmbeddedKafkaBroker.builder(dataDir).port(embeddedPort).start();
@@ -87,7 +89,7 @@ final class RunCommand implements Callable<Integer> {
                 httpPort,
                 applicationServer,
                 modelDir,
-                CommonOptions.clientProperties()));
+                clientProperties));
     EmbeddedKafkaBroker b = broker;
     Thread hook =
         new Thread(
