@@ -47,8 +47,8 @@ final class BenchCommand implements Callable<Integer> {
     TopologySpec spec = common.spec();
     Path work = Files.createTempDirectory("stepcast-bench");
     EmbeddedKafkaBroker broker = null;
-    String bootstrap = common.bootstrapServers;
-    if (bootstrap == null || bootstrap.isBlank()) {
+    String bootstrap = common.optionalBootstrap();
+    if (bootstrap == null) {
       broker = EmbeddedKafkaBroker.start(work.resolve("kafka"));
       bootstrap = broker.bootstrapServers();
     }
