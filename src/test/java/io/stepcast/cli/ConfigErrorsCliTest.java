@@ -129,6 +129,14 @@ class ConfigErrorsCliTest {
   }
 
   @Test
+  void shouldRefuseAFileAsTheModelDirectory() throws IOException {
+    Path file = Files.writeString(dir.resolve("model.onnx"), "x");
+    assertOneLineAndNoKafkaClient(
+        run("-b", bootstrap, "--http-port", "0", "--model-dir", file.toString()),
+        "--model-dir / STEPCAST_MODEL_DIR (" + file + "): is a file, not a directory");
+  }
+
+  @Test
   void shouldRefuseABrokerPortOutOfRange() throws IOException {
     assertOneLineAndNoKafkaClient(
         CliRun.run("broker", "--port", "70000", "--data-dir", dir.toString()),
