@@ -3,6 +3,7 @@ package io.stepcast.topology;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.config.TopologySpec.SeriesIdSource;
 import io.stepcast.model.ModelRegistry;
+import io.stepcast.state.RocksDbMemory;
 import io.stepcast.state.SeriesStateSerde;
 import java.nio.file.Path;
 import java.util.Map;
@@ -137,6 +138,10 @@ public final class ForecastTopology {
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     p.put(RecordErrorHandlers.PIPELINE_CONFIG, spec.name());
     p.put(RecordErrorHandlers.DEAD_LETTER_TOPIC_CONFIG, spec.topics().deadLetter());
+    var mb = spec.processing();
+    RocksDbMemory.configure(
+        p, (long) mb.rocksdbMemoryMb() << 20, (long) mb.rocksdbWriteBufferMb() << 20);
+    Rebalancing.defaults(p);
     p.putAll(extra);
     return p;
   }
