@@ -6,6 +6,7 @@ import io.stepcast.kafka.Topics;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ExecutionProvider;
 import io.stepcast.model.ModelRegistry;
+import io.stepcast.serve.ModelSources;
 import io.stepcast.state.SeriesState;
 import io.stepcast.state.SeriesStateSerde;
 import io.stepcast.topology.ForecastMetrics;
@@ -109,7 +110,7 @@ public final class EndToEndBench {
     results.add(measure("stateful identity", statefulIdentity(input), out("stateful"), events));
     TopologySpec benchSpec = benchSpec(input);
     try (ModelRegistry registry =
-        PipelineModels.registry(
+        ModelSources.registry(
             spec,
             new ExecutionConfig(
                 ExecutionProvider.CPU, true, 0, spec.execution().intraOpThreads(), 1),

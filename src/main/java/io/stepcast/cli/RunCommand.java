@@ -3,7 +3,9 @@ package io.stepcast.cli;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.serve.ForecastService;
+import io.stepcast.serve.StaticMembership;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -62,9 +64,26 @@ final class RunCommand implements Callable<Integer> {
       defaultValue = "9092")
   int embeddedPort;
 
+  @Option(
+      names = "--group-instance-id",
+      description =
+          "Static group membership (a SIGKILLed instance restarted at once takes its partitions"
+              + " back without waiting for session.timeout.ms): auto derives a stable id from a file"
+              + " written once into --state-dir, none turns it off, anything else is the id (the"
+              + " chart passes the pod name). Env: STEPCAST_GROUP_INSTANCE_ID. Default:"
+              + " ${DEFAULT-VALUE}",
+      defaultValue = "${env:STEPCAST_GROUP_INSTANCE_ID:-auto}")
+  String groupInstanceId;
+
   @Override
   public Integer call() throws Exception {
     TopologySpec spec = common.spec();
+    Map<String, String> clientProperties =
+        StaticMembership.apply(
+            CommonOptions.clientProperties(),
+            groupInstanceId,
+            "--group-instance-id (STEPCAST_GROUP_INSTANCE_ID)",
+            stateDir);
     EmbeddedKafkaBroker broker = null;
     String bootstrap = common.bootstrapServers;
     if (bootstrap == null || bootstrap.isBlank()) {
@@ -86,7 +105,7 @@ final class RunCommand implements Callable<Integer> {
                 httpPort,
                 applicationServer,
                 modelDir,
-                CommonOptions.clientProperties()));
+                clientProperties));
     EmbeddedKafkaBroker b = broker;
     Thread hook =
         new Thread(
