@@ -336,6 +336,9 @@ public final class ModelTopic {
     // The newest record of each key (one per version), the positions reached, by this thread only.
     private final Map<String, ModelCandidate> byKey = new HashMap<>();
     private final Map<TopicPartition, Long> next = new HashMap<>();
+    // End offsets when each partition was assigned: the first view is complete once reached.
+    private final Map<TopicPartition, Long> catchUpTo = new HashMap<>();
+    private boolean caughtUp;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile boolean running = true;
 
@@ -377,6 +380,10 @@ public final class ModelTopic {
           }
           if (c.assignment().isEmpty()) {
             // The topic is not known yet: ask again soon rather than poll nothing (which throws).
+            if (!caughtUp || registry.waitingForSources()) {
+              caughtUp = true; // nothing to read: the registry need not wait for this source
+              registry.candidates(ModelCandidate.Origin.TOPIC, List.of());
+            }
             refreshAt = System.currentTimeMillis() + backoff;
             health.success();
             Thread.sleep(backoff);
@@ -387,7 +394,11 @@ public final class ModelTopic {
             dirty |= take(r, pipeline, byKey);
             next.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
           }
-          if (dirty) {
+          if (!caughtUp && caughtUp(c)) {
+            caughtUp = true;
+            dirty = true;
+          }
+          if (caughtUp && (dirty || registry.waitingForSources())) {
             registry.candidates(ModelCandidate.Origin.TOPIC, new ArrayList<>(byKey.values()));
             dirty = false;
             // A candidate the registry can never serve while the current one serves is not kept.
@@ -429,6 +440,9 @@ public final class ModelTopic {
         return;
       }
       c.assign(parts);
+      if (!caughtUp) {
+        catchUpTo.putAll(c.endOffsets(parts, Duration.ofSeconds(30)));
+      }
       for (TopicPartition tp : parts) {
         Long at = next.get(tp);
         if (at == null) {
@@ -437,6 +451,15 @@ public final class ModelTopic {
           c.seek(tp, at);
         }
       }
+    }
+
+    private boolean caughtUp(KafkaConsumer<String, byte[]> c) {
+      for (Map.Entry<TopicPartition, Long> e : catchUpTo.entrySet()) {
+        if (c.assignment().contains(e.getKey()) && c.position(e.getKey()) < e.getValue()) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /**

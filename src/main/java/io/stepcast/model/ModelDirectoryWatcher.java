@@ -139,7 +139,7 @@ public final class ModelDirectoryWatcher implements AutoCloseable {
       Map<String, ModelCandidate> now = list(dir, known);
       boolean changed = !now.keySet().equals(known.keySet());
       known = now;
-      if (changed || !offered) {
+      if (changed || !offered || registry.waitingForSources()) {
         offered = false; // until the registry has taken the list without throwing
         registry.candidates(ModelCandidate.Origin.DIRECTORY, new ArrayList<>(now.values()));
         offered = true;

@@ -5,11 +5,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,6 +96,12 @@ public final class ModelRegistry implements AutoCloseable {
     }
   }
 
+  /**
+   * How long the first choice waits for every registered source's first view (a topic being read to
+   * its end); after that it is made from the sources heard so far.
+   */
+  public static final long SETTLE_MS = 30_000;
+
   private final String pipeline;
   private final List<String> columns;
   private final String target;
@@ -106,6 +114,9 @@ public final class ModelRegistry implements AutoCloseable {
       new EnumMap<>(ModelCandidate.Origin.class);
   private final Map<ModelCandidate.Origin, SourceHealth> sources =
       new EnumMap<>(ModelCandidate.Origin.class);
+  // Sources registered but not yet heard from; the first choice waits for them (up to SETTLE_MS).
+  private final Set<ModelCandidate.Origin> unheard = EnumSet.noneOf(ModelCandidate.Origin.class);
+  private long settleUntilNanos;
   // Candidates already refused or passed over, by identity: each is logged and counted once.
   private final Set<String> refused = new HashSet<>();
   private final Set<String> noted = new HashSet<>();
@@ -165,7 +176,23 @@ public final class ModelRegistry implements AutoCloseable {
   public void candidates(ModelCandidate.Origin origin, List<ModelCandidate> list) {
     synchronized (selecting) {
       pools.put(origin, List.copyOf(list));
+      unheard.remove(origin);
+      if (current == null && !unheard.isEmpty() && System.nanoTime() - settleUntilNanos < 0) {
+        // The first model waits for every source's first full view: serving the directory's model
+        // and swapping to the topic's newer one a moment later is a needless burn-in.
+        return;
+      }
       select();
+    }
+  }
+
+  /**
+   * Whether the first choice still waits for a source's first view: sources hand their candidates
+   * again on every round while this holds, so that the choice happens once the wait is over.
+   */
+  public boolean waitingForSources() {
+    synchronized (selecting) {
+      return current == null && !unheard.isEmpty();
     }
   }
 
@@ -308,7 +335,28 @@ public final class ModelRegistry implements AutoCloseable {
     synchronized (sources) {
       sources.put(origin, h);
     }
+    expect(List.of(origin));
     return h;
+  }
+
+  /**
+   * Announces the sources about to start, before the first of them hands its candidates: the first
+   * choice waits for each one's first view (at most {@link #SETTLE_MS}).
+   */
+  public void expect(List<ModelCandidate.Origin> origins) {
+    synchronized (selecting) {
+      if (current != null) {
+        return;
+      }
+      if (unheard.isEmpty()) {
+        settleUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MS);
+      }
+      for (ModelCandidate.Origin o : origins) {
+        if (!pools.containsKey(o)) {
+          unheard.add(o);
+        }
+      }
+    }
   }
 
   /** The registered model sources. */

@@ -8,10 +8,13 @@ import io.stepcast.config.TopologySpec;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.kafka.ModelTopic;
 import io.stepcast.model.ExecutionConfig;
+import io.stepcast.model.ModelCandidate;
 import io.stepcast.model.ModelDirectoryWatcher;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.SourceHealth;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -60,6 +63,14 @@ public final class ModelSources implements AutoCloseable {
       MeterRegistry meters) {
     ModelDirectoryWatcher w = null;
     ModelTopic.Follower f = null;
+    List<ModelCandidate.Origin> origins = new ArrayList<>();
+    if (modelDir != null) {
+      origins.add(ModelCandidate.Origin.DIRECTORY);
+    }
+    if (spec.model().followTopic()) {
+      origins.add(ModelCandidate.Origin.TOPIC);
+    }
+    registry.expect(origins);
     try {
       if (modelDir != null) {
         w = new ModelDirectoryWatcher(modelDir, registry, spec.model().pollIntervalMs());
