@@ -404,9 +404,13 @@ public final class SpecLoader {
       throw error(src, env, "model.pollIntervalMs", "must be at least 100", "set e.g. 2000");
     }
     var tr = s.training();
-    if (!List.of("lstm", "gru").contains(tr.cell().toLowerCase(Locale.ROOT))) {
+    if (!List.of("lstm", "gru", "rnn").contains(tr.cell().toLowerCase(Locale.ROOT))) {
       throw error(
-          src, env, "training.cell", "'" + tr.cell() + "' is not a cell type", "use lstm or gru");
+          src,
+          env,
+          "training.cell",
+          "'" + tr.cell() + "' is not a cell type",
+          "use lstm, gru or rnn");
     }
     if (tr.layers() < 1 || tr.layers() > 8) {
       throw error(src, env, "training.layers", "must be between 1 and 8", "set e.g. 1");
@@ -416,6 +420,22 @@ public final class SpecLoader {
     }
     if (tr.validationFraction() <= 0 || tr.validationFraction() >= 0.9) {
       throw error(src, env, "training.validationFraction", "must be in (0, 0.9)", "set e.g. 0.2");
+    }
+    if (tr.testFraction() < 0 || tr.validationFraction() + tr.testFraction() >= 0.9) {
+      throw error(
+          src,
+          env,
+          "training.testFraction",
+          "must be at least 0, and with validationFraction leave over 10% to train on",
+          "set e.g. 0.1 (0: no test part)");
+    }
+    if (tr.arOrder() != null && (tr.arOrder() < 1 || tr.arOrder() > 400)) {
+      throw error(
+          src,
+          env,
+          "training.arOrder",
+          "must be between 1 and 400",
+          "set e.g. 14, or remove it to choose the order by AIC");
     }
     if (!List.of("mse", "huber").contains(tr.loss().toLowerCase(Locale.ROOT))) {
       throw error(

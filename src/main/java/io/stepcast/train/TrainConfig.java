@@ -20,6 +20,9 @@ import java.util.Objects;
  * @param seed seeds weight initialisation, batch order and dropout: same seed, same weights
  * @param loss the loss minimised on scaled targets
  * @param batchSeries how many series advance side by side in one batch
+ * @param testFraction the last fraction of every series that is held out as the test part, after
+ *     the validation part: never trained on and never used to pick the epoch, so its errors are an
+ *     honest estimate (0: no test part)
  */
 public record TrainConfig(
     CellType cell,
@@ -34,7 +37,8 @@ public record TrainConfig(
     double validationFraction,
     long seed,
     Loss loss,
-    int batchSeries) {
+    int batchSeries,
+    double testFraction) {
 
   /** The loss function, applied to scaled targets. */
   public enum Loss {
@@ -66,6 +70,13 @@ public record TrainConfig(
         validationFraction,
         "must be in (0, 1)");
     require(batchSeries >= 1, "batchSeries", batchSeries, "must be at least 1");
+    require(
+        testFraction >= 0 && testFraction < 1, "testFraction", testFraction, "must be in [0, 1)");
+    require(
+        validationFraction + testFraction < 0.9,
+        "testFraction",
+        testFraction,
+        "and validationFraction (" + validationFraction + ") must leave at least 10% to train on");
   }
 
   private static void require(boolean ok, String field, Object value, String rule) {
@@ -77,11 +88,11 @@ public record TrainConfig(
   /**
    * A small one-layer LSTM that trains in seconds on a few thousand events: 32 units, Adam at
    * 0.003, up to 100 epochs with patience 10, chunks of 32 steps, gradient norm clipped at 1, the
-   * last 20% of each series for validation, MSE, 32 series per batch, seed 42.
+   * last 20% of each series for validation, no test part, MSE, 32 series per batch, seed 42.
    */
   public static TrainConfig defaults() {
     return new TrainConfig(
-        CellType.LSTM, 1, 32, 0.1, 0.003, 100, 32, 1.0, 10, 0.2, 42L, Loss.MSE, 32);
+        CellType.LSTM, 1, 32, 0.1, 0.003, 100, 32, 1.0, 10, 0.2, 42L, Loss.MSE, 32, 0.0);
   }
 
   /** A copy with another cell type. */
@@ -99,7 +110,8 @@ public record TrainConfig(
         validationFraction,
         seed,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another number of layers. */
@@ -117,7 +129,8 @@ public record TrainConfig(
         validationFraction,
         seed,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another hidden size. */
@@ -135,7 +148,8 @@ public record TrainConfig(
         validationFraction,
         seed,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another dropout. */
@@ -153,7 +167,8 @@ public record TrainConfig(
         validationFraction,
         seed,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another learning rate. */
@@ -171,7 +186,8 @@ public record TrainConfig(
         validationFraction,
         seed,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another maximum number of epochs. */
@@ -189,7 +205,8 @@ public record TrainConfig(
         validationFraction,
         seed,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another TBPTT chunk length. */
@@ -207,7 +224,8 @@ public record TrainConfig(
         validationFraction,
         seed,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another gradient clipping norm. */
@@ -225,7 +243,8 @@ public record TrainConfig(
         validationFraction,
         seed,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another early-stopping patience. */
@@ -243,7 +262,8 @@ public record TrainConfig(
         validationFraction,
         seed,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another validation fraction. */
@@ -261,7 +281,8 @@ public record TrainConfig(
         value,
         seed,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another seed. */
@@ -279,7 +300,8 @@ public record TrainConfig(
         validationFraction,
         value,
         loss,
-        batchSeries);
+        batchSeries,
+        testFraction);
   }
 
   /** A copy with another loss function. */
@@ -297,7 +319,27 @@ public record TrainConfig(
         validationFraction,
         seed,
         value,
-        batchSeries);
+        batchSeries,
+        testFraction);
+  }
+
+  /** A copy with another test fraction. */
+  public TrainConfig withTestFraction(double value) {
+    return new TrainConfig(
+        cell,
+        layers,
+        hiddenSize,
+        dropout,
+        learningRate,
+        maxEpochs,
+        chunkLength,
+        gradientClip,
+        patience,
+        validationFraction,
+        seed,
+        loss,
+        batchSeries,
+        value);
   }
 
   /** A copy with another number of series per batch. */
@@ -315,6 +357,7 @@ public record TrainConfig(
         validationFraction,
         seed,
         loss,
-        value);
+        value,
+        testFraction);
   }
 }
