@@ -27,14 +27,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trains a stacked LSTM or GRU forecaster with DJL and PyTorch, the way it will be served.
+ * Trains a stacked LSTM, GRU or simple RNN forecaster with DJL and PyTorch, the way it will be
+ * served.
  *
  * <p>The server carries each series' state from its first event and advances it one event at a
  * time, so the trainer does the same: every series is unrolled from its first event over
  * consecutive chunks of {@link TrainConfig#chunkLength()} steps (truncated backpropagation through
  * time), the state carried detached from one chunk to the next, never reset. Several series run
- * side by side in a batch. The last {@link TrainConfig#validationFraction()} of every series is
- * held out; the validation loss continues each series' state from the end of its training part
+ * side by side in a batch. The last {@link TrainConfig#testFraction()} of every series (the test
+ * part) is never looked at, and the {@link TrainConfig#validationFraction()} before it is held out
+ * for early stopping; the validation loss continues each series' state from the end of its training part
  * through its validation part, so the network is judged warmed up exactly as it is online. Features
  * and targets are standardised with statistics of the training parts only, and the statistics
  * travel in the {@link RnnWeights}. Adam, gradient-norm clipping, early stopping that keeps the

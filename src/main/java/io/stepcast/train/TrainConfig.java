@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * Hyper-parameters of one training run.
  *
- * @param cell LSTM or GRU
+ * @param cell LSTM, GRU or RNN
  * @param layers number of stacked recurrent layers
  * @param hiddenSize units per layer
  * @param dropout dropout between stacked layers while training (no effect with one layer)

@@ -169,6 +169,24 @@ class TrainingRunTest {
   }
 
   @Test
+  void shouldTrainExportAndPassBothParityChecksWithTheSimpleRnnCell() throws Exception {
+    TopologySpec rnn = SyntheticHistory.spec(dir, Map.of("STEPCAST_TRAINING_CELL", "rnn"));
+    TrainingData small =
+        TrainingData.fromCsv(rnn, Csv.parse("rnn.csv", SyntheticHistory.csv(2, 240, 4)));
+    TrainConfig rnnCfg = TrainingRun.config(rnn, null, 3);
+
+    TrainingRun.Result r = TrainingRun.run(rnn, small, rnnCfg, "synth-rnn", TrainingListener.NONE);
+
+    assertThat(r.report().network()).isEqualTo("rnn 1x16");
+    assertThat(r.report().parity().exportMaxAbsDiff()).isLessThanOrEqualTo(1e-4);
+    try (StepModel model = StepModel.load(r.onnx(), ExecutionConfig.cpu())) {
+      assertThat(model.spec().cell()).isEqualTo(io.stepcast.model.CellType.RNN);
+      assertThat(model.stateCount()).isEqualTo(1);
+      assertThat(model.stateName(0)).isEqualTo("h");
+    }
+  }
+
+  @Test
   void shouldNameASeriesTooShortToSplitAndItsLength() throws Exception {
     String csv =
         SyntheticHistory.csv(1, 400, 3)
