@@ -120,9 +120,17 @@ public final class FeaturePipeline {
 
   /** Computes {@code x} for event {@code e} given what the series remembers. Allocates nothing. */
   public void features(Event e, SeriesMemory memory, float[] x) {
+    features(e, memory, x, 0);
+  }
+
+  /**
+   * Computes {@code x} for event {@code e} into {@code x[offset .. offset + width())} (one row of a
+   * batch). Allocates nothing.
+   */
+  public void features(Event e, SeriesMemory memory, float[] x, int offset) {
     boolean prev = memory.hasPrevious();
-    x[0] = (float) transformed(e.target, prev ? memory.previousTarget() : Double.NaN);
-    int j = 1;
+    x[offset] = (float) transformed(e.target, prev ? memory.previousTarget() : Double.NaN);
+    int j = offset + 1;
     for (int i = 0; i < fieldCount; i++) {
       x[j++] = (float) e.fields[i];
     }

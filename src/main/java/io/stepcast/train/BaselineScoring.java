@@ -65,7 +65,7 @@ final class BaselineScoring {
       rows.add(r);
       trainEnd[i] = TrainingRun.validationStart(r.x().length, cfg);
     }
-    Integer configured = spec.training().arOrder();
+    Integer configured = cfg.arOrder();
     if (configured != null) {
       arOrder = configured;
       arOrderChosenBy = "spec";

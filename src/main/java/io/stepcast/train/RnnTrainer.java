@@ -36,11 +36,11 @@ import org.slf4j.LoggerFactory;
  * time), the state carried detached from one chunk to the next, never reset. Several series run
  * side by side in a batch. The last {@link TrainConfig#testFraction()} of every series (the test
  * part) is never looked at, and the {@link TrainConfig#validationFraction()} before it is held out
- * for early stopping; the validation loss continues each series' state from the end of its training part
- * through its validation part, so the network is judged warmed up exactly as it is online. Features
- * and targets are standardised with statistics of the training parts only, and the statistics
- * travel in the {@link RnnWeights}. Adam, gradient-norm clipping, early stopping that keeps the
- * best epoch's weights.
+ * for early stopping; the validation loss continues each series' state from the end of its training
+ * part through its validation part, so the network is judged warmed up exactly as it is online.
+ * Features and targets are standardised with statistics of the training parts only, and the
+ * statistics travel in the {@link RnnWeights}. Adam, gradient-norm clipping, early stopping that
+ * keeps the best epoch's weights.
  *
  * <p>Reproducible: the same data, config and seed give the same weights, bit for bit, in one JVM or
  * in two (the seed drives weight initialisation, batch order and PyTorch's dropout generator; every

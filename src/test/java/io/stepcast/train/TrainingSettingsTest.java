@@ -100,6 +100,6 @@ class TrainingSettingsTest {
         .hasMessageContaining("training.testFraction");
     assertThatThrownBy(() -> SyntheticHistory.spec(dir, Map.of("STEPCAST_TRAINING_CELL", "elman")))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("use lstm, gru or rnn");
+        .hasMessageContaining("one of lstm, gru, rnn");
   }
 }
