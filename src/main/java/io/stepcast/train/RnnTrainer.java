@@ -248,7 +248,10 @@ public final class RnnTrainer {
                 + " epochs ("
                 + recovery.summary()
                 + "); "
-                + Recovery.FIX);
+                + (recovery.skipped == 0
+                    ? "a target in the validation part is far outside the training part's range:"
+                        + " look for an outlier or a change of units there"
+                    : Recovery.FIX));
       }
       weights = net.toWeights(bestSnapshot, data.scaling);
     }
