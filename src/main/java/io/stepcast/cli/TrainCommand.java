@@ -114,8 +114,8 @@ final class TrainCommand implements Callable<Integer> {
                 + common.topology);
       }
     }
-    String bootstrap = common.bootstrapServers;
-    boolean toTopic = publish && bootstrap != null && !bootstrap.isBlank();
+    String bootstrap = common.optionalBootstrap();
+    boolean toTopic = publish && bootstrap != null;
     if (publish && dir == null && !toTopic) {
       throw new UserException(
           "--publish needs a model directory (model.directory or --out) or --bootstrap-servers");

@@ -250,6 +250,18 @@ public final class SpecSettings {
               100L,
               Validator.between(1, 3_600_000, "100"),
               "Kafka Streams commit interval (the latency of exactly-once output)"),
+          define(
+              "processing.rocksdbMemoryMb",
+              128,
+              Validator.between(0, 1_048_576, "128 (0: RocksDB's unbounded per-store defaults)"),
+              "native memory of all RocksDB state stores of the instance together, in MiB: one"
+                  + " block cache with index and filter blocks, charged with the memtables"
+                  + " (0: RocksDB's unbounded per-store defaults)"),
+          define(
+              "processing.rocksdbWriteBufferMb",
+              64,
+              Validator.between(1, 1_048_576, "half of processing.rocksdbMemoryMb"),
+              "the memtables' part of processing.rocksdbMemoryMb, in MiB"),
           optional(
               "csv.keyColumn",
               Validator.notBlank("symbol"),

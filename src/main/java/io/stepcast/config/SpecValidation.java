@@ -88,6 +88,15 @@ public final class SpecValidation {
           "is missing while seriesId.from is field",
           "name the JSON field that holds the series id, e.g. seriesId.field: symbol");
     }
+    var p = s.processing();
+    if (p.rocksdbMemoryMb() > 0 && p.rocksdbWriteBufferMb() >= p.rocksdbMemoryMb()) {
+      throw error(
+          src,
+          env,
+          "processing.rocksdbWriteBufferMb",
+          "must be less than processing.rocksdbMemoryMb (" + p.rocksdbMemoryMb() + ")",
+          "set e.g. half of it");
+    }
     var ts = s.timestamp();
     if (ts.format() == TopologySpec.TimestampFormat.PATTERN && blank(ts.pattern())) {
       throw error(

@@ -92,9 +92,18 @@ public record TopologySpec(
   public record Execution(
       String provider, boolean fallbackToCpu, int cudaDeviceId, int intraOpThreads) {}
 
-  /** Kafka Streams processing settings. */
+  /**
+   * Kafka Streams processing settings. {@code rocksdbMemoryMb}: native memory of all RocksDB state
+   * stores of the instance (block cache, index and filter blocks, memtables), 0 for RocksDB's
+   * unbounded per-store defaults; {@code rocksdbWriteBufferMb}: the memtables' part of it.
+   */
   public record Processing(
-      String guarantee, int numStreamThreads, int standbyReplicas, long commitIntervalMs) {}
+      String guarantee,
+      int numStreamThreads,
+      int standbyReplicas,
+      long commitIntervalMs,
+      int rocksdbMemoryMb,
+      int rocksdbWriteBufferMb) {}
 
   /**
    * How CSV history maps to events (for {@code replay} and {@code train --csv}): the key column, or
