@@ -322,7 +322,7 @@ public final class EndToEndBench {
 
   private SeriesState steadyState(FeaturePipeline pipeline, CellType cell) {
     int h = spec.training().hiddenSize() * spec.training().layers();
-    int[] sizes = cell == CellType.GRU ? new int[] {h} : new int[] {h, h};
+    int[] sizes = cell == CellType.LSTM ? new int[] {h, h} : new int[] {h};
     int fields = FeaturePipeline.inputFields(spec).size();
     SeriesState s =
         SeriesState.fresh(version, sizes, fields, spec.model().ringBuffer(), pipeline.width());
