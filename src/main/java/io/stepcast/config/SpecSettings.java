@@ -58,7 +58,8 @@ public final class SpecSettings {
               "topics.model",
               "stepcast-models",
               Validator.topicName(),
-              "compacted model topic (key = pipeline name, up to 32 MiB models)"),
+              "compacted model topic (key = `PIPELINE/VERSION`, models up to 32 MiB; created and"
+                  + " checked by stepcast)"),
           define(
               "topics.partitions",
               4,
@@ -107,7 +108,8 @@ public final class SpecSettings {
               Validator.ANY,
               "inputs besides the target: `- field: NAME` (numeric; optional `min`, `max`: outside"
                   + " them `out_of_range`), `- calendar:"
-                  + " hour_of_day\\|day_of_week\\|day_of_year`, `- timeSincePrevious: true`"),
+                  + " hour_of_day\\|day_of_week\\|day_of_year\\|month_of_year`, `- timeSincePrevious:"
+                  + " true`"),
           required("target.field", Validator.notBlank("temperature"), "the numeric field forecast"),
           define(
               "target.transform",
@@ -130,8 +132,14 @@ public final class SpecSettings {
           optional(
               "model.directory",
               Validator.notBlank("models/weather"),
-              "watched for `*.onnx` (newest wins); write models atomically"),
+              "watched for `*.onnx`: every file is a candidate (see Model lifecycle); write models"
+                  + " atomically"),
           define("model.followTopic", true, Validator.ANY, "follow the model topic"),
+          optional(
+              "model.pin",
+              Validator.notBlank("weather-20261130-1200"),
+              "serve only this model version, whatever newer ones exist (a rollback); unset: the"
+                  + " newest valid one"),
           define(
               "model.onSwap",
               OnSwap.BURN_IN,
@@ -159,7 +167,11 @@ public final class SpecSettings {
               Validator.ANY,
               "a missing input value: `reject` (dead letter), `skip` (counted),"
                   + " `carry_forward` (last value; a missing target is skipped)"),
-          define("training.cell", "lstm", Validator.oneOf("lstm", "gru"), "recurrent cell"),
+          define(
+              "training.cell",
+              "lstm",
+              Validator.oneOf("lstm", "gru", "rnn"),
+              "recurrent cell: `lstm`, `gru` or `rnn` (tanh, `h' = tanh(W x + U h + b)`)"),
           define("training.layers", 1, Validator.between(1, 8, "1"), "stacked recurrent layers"),
           define("training.hiddenSize", 32, Validator.between(1, 4096, "32"), "units per layer"),
           define(
@@ -213,6 +225,18 @@ public final class SpecSettings {
               16,
               Validator.between(0, 100_000, "16"),
               "events a series is stepped before its forecasts count (training and serving)"),
+          optional(
+              "training.arOrder",
+              Validator.between(1, 400, "14"),
+              "order p of the AR(p) baseline in the training report; unset: chosen by AIC on the"
+                  + " training parts (and reported)"),
+          define(
+              "training.testFraction",
+              0.1,
+              Validator.interval(0, false, 0.9, true, "0.1"),
+              "the last fraction of every series held out as the test part, after the validation"
+                  + " part: never trained on nor used to pick the epoch; the promotion gate compares"
+                  + " on it (0: no test part)"),
           define(
               "execution.provider",
               "cpu",
@@ -318,6 +342,12 @@ public final class SpecSettings {
               "--model-dir",
               "—",
               "watch this directory for models (overrides model.directory)"),
+          new EnvVariable(
+              "STEPCAST_GROUP_INSTANCE_ID",
+              "--group-instance-id",
+              "auto",
+              "static group membership of `run`: `auto` (an id written once into the state"
+                  + " directory), `none`, or the id itself (the chart: the pod name)"),
           new EnvVariable(
               "STEPCAST_LOG_LEVEL", "", "INFO", "log level of stepcast's own loggers (logback)"),
           new EnvVariable(

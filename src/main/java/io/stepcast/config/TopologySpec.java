@@ -101,8 +101,9 @@ public record TopologySpec(
       String field, TargetTransform transform, Integer season, Double min, Double max) {}
 
   /**
-   * Where models come from (a directory that is watched, the model topic, or both) and what a
-   * series whose state came from an older model does on its next event.
+   * Where models come from (a directory that is watched, the model topic, or both), what a series
+   * whose state came from an older model does on its next event, and the version to serve whatever
+   * newer ones exist ({@code pin}, null: the newest valid one).
    */
   public record Model(
       String directory,
@@ -110,7 +111,8 @@ public record TopologySpec(
       OnSwap onSwap,
       int ringBuffer,
       long pollIntervalMs,
-      long startupTimeoutMs) {}
+      long startupTimeoutMs,
+      String pin) {}
 
   /** What to do with an event whose input field is missing (null or absent). */
   public record Policies(MissingPolicy missing) {}
@@ -129,7 +131,9 @@ public record TopologySpec(
       double validationFraction,
       long seed,
       String loss,
-      int burnIn) {}
+      int burnIn,
+      Integer arOrder,
+      double testFraction) {}
 
   /** ONNX Runtime execution: provider, fall back to CPU when CUDA is unavailable, threads. */
   public record Execution(
@@ -171,7 +175,8 @@ public record TopologySpec(
   public enum CalendarFeature {
     HOUR_OF_DAY,
     DAY_OF_WEEK,
-    DAY_OF_YEAR
+    DAY_OF_YEAR,
+    MONTH_OF_YEAR
   }
 
   /** Target transforms. */

@@ -7,6 +7,7 @@ import io.stepcast.config.SpecFixtures;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ModelRegistry;
+import io.stepcast.serve.ModelSources;
 import io.stepcast.train.PipelineModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ class BoundedRecordsTopologyTest {
   }
 
   private void start(TopologySpec spec) {
-    registry = PipelineModels.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
+    registry = ModelSources.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
     registry.offer(PipelineModels.fixed(spec, 3), "test");
     Properties p = ForecastTopology.streamsConfig(spec, "unused:9092", stateDir, Map.of());
     driver =
@@ -197,7 +198,7 @@ class BoundedRecordsTopologyTest {
   @Test
   void shouldFollowASmallerMaxRequestSize() {
     TopologySpec spec = SpecFixtures.weather();
-    registry = PipelineModels.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
+    registry = ModelSources.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
     registry.offer(PipelineModels.fixed(spec, 3), "test");
     Properties p =
         ForecastTopology.streamsConfig(
