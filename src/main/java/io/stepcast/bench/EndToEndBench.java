@@ -6,6 +6,7 @@ import io.stepcast.kafka.Topics;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ExecutionProvider;
 import io.stepcast.model.ModelRegistry;
+import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
 import io.stepcast.state.SeriesStateSerde;
 import io.stepcast.topology.ForecastMetrics;
@@ -192,19 +193,11 @@ public final class EndToEndBench {
   }
 
   private Topology statefulIdentity(String input) {
-    FeaturePipeline pipeline = new FeaturePipeline(spec);
     int h = spec.training().hiddenSize() * spec.training().layers();
     int[] sizes = spec.training().cell().equalsIgnoreCase("gru") ? new int[] {h} : new int[] {h, h};
+    // The forecaster's per-event state record (format v2; its burn-in row is a second record).
     SeriesState template =
-        SeriesState.fresh(
-            "bench",
-            sizes,
-            FeaturePipeline.inputFields(spec).size(),
-            spec.model().ringBuffer(),
-            pipeline.width());
-    for (int i = 0; i < spec.model().ringBuffer(); i++) {
-      template.push(new float[pipeline.width()]);
-    }
+        SeriesState.fresh(ModelId.of("bench"), sizes, FeaturePipeline.inputFields(spec).size());
     byte[] stateBytes = SeriesStateSerde.write(template);
     StreamsBuilder b = new StreamsBuilder();
     b.addStateStore(

@@ -1,10 +1,10 @@
 package io.stepcast.topology;
 
 import io.stepcast.config.TopologySpec;
-import io.stepcast.engine.RecentInputs;
 import io.stepcast.engine.StepEngine;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.state.SeriesState;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -21,6 +21,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * moves to a newer model at the next record after a swap.
  */
 final class ForecastProcessor implements Processor<String, Envelope, String, Envelope> {
+  /** The one key of the task's {@link ForecastTopology#COUNT_STORE}. */
+  static final String COUNT_KEY = "series";
+
   private final TopologySpec spec;
   private final ModelRegistry registry;
   private final ForecastMetrics metrics;
@@ -28,6 +31,8 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
   private final ForecastWriter writer;
   private ProcessorContext<String, Envelope> context;
   private KeyValueStore<String, SeriesState> store;
+  private KeyValueStore<String, Long> counts;
+  private boolean countUnsaved;
   private StepEngine engine;
   private ModelRegistry.Handle handle;
   private String task;
@@ -44,17 +49,25 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
   public void init(ProcessorContext<String, Envelope> context) {
     this.context = context;
     this.store = context.getStateStore(ForecastTopology.STATE_STORE);
-    this.engine = new StepEngine(spec, 1, RecentInputs.IN_STATE, metrics);
-    // Processors are initialised once the task's store is restored, so this count is exact; from
-    // here on the task counts the series it adds. (RocksDB's approximateNumEntries counts every
-    // overwrite still in the memtable: many times the number of series.)
+    KeyValueStore<Bytes, byte[]> recent = context.getStateStore(ForecastTopology.RECENT_STORE);
+    this.counts = context.getStateStore(ForecastTopology.COUNT_STORE);
+    this.engine =
+        new StepEngine(spec, 1, new StoreRecentInputs(recent, spec.model().ringBuffer()), metrics);
+    // Processors are initialised once the task's stores are restored, so the count is exact.
     this.task = context.taskId().toString();
-    long n = 0;
-    try (KeyValueIterator<String, SeriesState> all = store.all()) {
-      while (all.hasNext()) {
-        all.next();
-        n++;
+    Long n = counts.get(COUNT_KEY);
+    if (n == null) {
+      // A store written before the count was kept: count once, store it with the next event.
+      // (RocksDB's approximateNumEntries counts every overwrite still in the memtable: many times
+      // the number of series.)
+      n = 0L;
+      try (KeyValueIterator<String, SeriesState> all = store.all()) {
+        while (all.hasNext()) {
+          all.next();
+          n++;
+        }
       }
+      countUnsaved = true;
     }
     this.held = n;
     metrics.seriesHeld(task, held);
@@ -72,8 +85,11 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     }
     SeriesState st = engine.state(slot);
     store.put(id, st);
-    if (engine.isNew(slot)) {
-      metrics.seriesHeld(task, ++held);
+    if (engine.isNew(slot) || countUnsaved) {
+      held += engine.isNew(slot) ? 1 : 0;
+      counts.put(COUNT_KEY, held);
+      countUnsaved = false;
+      metrics.seriesHeld(task, held);
     }
     Envelope e = out.clear();
     e.forecast =

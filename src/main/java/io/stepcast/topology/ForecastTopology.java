@@ -39,6 +39,18 @@ public final class ForecastTopology {
   /** The state store holding each series' {@code SeriesState}; changelogged. */
   public static final String STATE_STORE = "series-state";
 
+  /**
+   * Each series' recent model inputs for burn-in, one record per series and slot ({@code
+   * RecentRows}); changelogged.
+   */
+  public static final String RECENT_STORE = "series-recent";
+
+  /**
+   * How many series each task holds (one record per task), so a task starting up reads one number
+   * instead of scanning its store; changelogged, in memory.
+   */
+  public static final String COUNT_STORE = "series-count";
+
   private ForecastTopology() {}
 
   /** Builds the topology. The registry must be serving a model before the first record arrives. */
@@ -48,6 +60,12 @@ public final class ForecastTopology {
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), new SeriesStateSerde()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(RECENT_STORE), Serdes.Bytes(), Serdes.ByteArray()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.inMemoryKeyValueStore(COUNT_STORE), Serdes.String(), Serdes.Long()));
 
     KStream<byte[], byte[]> input =
         builder.stream(
@@ -72,7 +90,9 @@ public final class ForecastTopology {
             .process(
                 () -> new ForecastProcessor(spec, registry, metrics),
                 Named.as("forecast"),
-                STATE_STORE)
+                STATE_STORE,
+                RECENT_STORE,
+                COUNT_STORE)
             .split(Named.as("forecast-route-"))
             .branch((k, v) -> v.isDeadLetter(), Branched.as("dead-letters"))
             .defaultBranch(Branched.as("forecasts"));
