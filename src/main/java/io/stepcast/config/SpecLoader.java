@@ -451,6 +451,14 @@ public final class SpecLoader {
     if (p.commitIntervalMs() < 1) {
       throw error(src, env, "processing.commitIntervalMs", "must be at least 1", "set e.g. 100");
     }
+    if (p.cacheMaxBytes() < 0) {
+      throw error(
+          src, env, "processing.cacheMaxBytes", "must be 0 (no cache) or more", "set e.g. 0");
+    }
+    if (p.batchSize() < 1 || p.batchSize() > 1024) {
+      throw error(
+          src, env, "processing.batchSize", "must be between 1 and 1024", "set 1 (no batching)");
+    }
   }
 
   private static void requireTopic(String src, Map<String, String> env, String field, String name) {

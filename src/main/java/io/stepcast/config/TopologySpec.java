@@ -90,9 +90,18 @@ public record TopologySpec(
   public record Execution(
       String provider, boolean fallbackToCpu, int cudaDeviceId, int intraOpThreads) {}
 
-  /** Kafka Streams processing settings. */
+  /**
+   * Kafka Streams processing settings; {@code cacheMaxBytes} is the record cache in front of the
+   * series state store (0: none), {@code batchSize} the most series stepped in one ONNX Runtime
+   * call (1: one call per event).
+   */
   public record Processing(
-      String guarantee, int numStreamThreads, int standbyReplicas, long commitIntervalMs) {}
+      String guarantee,
+      int numStreamThreads,
+      int standbyReplicas,
+      long commitIntervalMs,
+      long cacheMaxBytes,
+      int batchSize) {}
 
   /**
    * How CSV history maps to events (for {@code replay} and {@code train --csv}): the key column, or

@@ -57,9 +57,13 @@ public final class ForecastTopology {
   public static Topology build(TopologySpec spec, ModelRegistry registry, ForecastMetrics metrics) {
     StreamsBuilder builder = new StreamsBuilder();
     // The store must be added to the builder before a processor can name it.
-    builder.addStateStore(
+    var states =
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), new SeriesStateSerde()));
+            Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), new SeriesStateSerde());
+    // The record cache keeps the last state of each series and writes it to RocksDB and the
+    // changelog once per commit: a series seen several times per commit is written once.
+    builder.addStateStore(
+        spec.processing().cacheMaxBytes() > 0 ? states.withCachingEnabled() : states);
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(RECENT_STORE), Serdes.Bytes(), Serdes.ByteArray()));
@@ -137,6 +141,7 @@ public final class ForecastTopology {
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, spec.processing().numStreamThreads());
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, spec.processing().standbyReplicas());
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, spec.processing().commitIntervalMs());
+    p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, spec.processing().cacheMaxBytes());
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) spec.topics().replicationFactor());
     p.put(
         StreamsConfig.topicPrefix("min.insync.replicas"),
