@@ -61,9 +61,12 @@ public final class ForecastTopology {
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), new SeriesStateSerde());
     // The record cache keeps the last state of each series and writes it to RocksDB and the
-    // changelog once per commit: a series seen several times per commit is written once.
-    builder.addStateStore(
-        spec.processing().cacheMaxBytes() > 0 ? states.withCachingEnabled() : states);
+    // changelog once per commit: a series seen several times per commit is written once. Not with
+    // batching: the batch stored before a commit must reach the changelog in that commit, and this
+    // cache may be flushed before the batch is stepped (BeforeCommit).
+    boolean cached = spec.processing().cacheMaxBytes() > 0 && spec.processing().batchSize() == 1;
+    builder.addStateStore(cached ? states.withCachingEnabled() : states);
+    builder.addStateStore(BeforeCommit.storeBuilder());
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(RECENT_STORE), Serdes.Bytes(), Serdes.ByteArray()));
@@ -96,7 +99,8 @@ public final class ForecastTopology {
                 Named.as("forecast"),
                 STATE_STORE,
                 RECENT_STORE,
-                COUNT_STORE)
+                COUNT_STORE,
+                BeforeCommit.STORE)
             .split(Named.as("forecast-route-"))
             .branch((k, v) -> v.isDeadLetter(), Branched.as("dead-letters"))
             .defaultBranch(Branched.as("forecasts"));

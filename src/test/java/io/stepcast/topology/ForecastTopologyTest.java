@@ -319,6 +319,33 @@ class ForecastTopologyTest {
   }
 
   @Test
+  void shouldForwardEveryStagedForecastBeforeTheCommitWhenBatching() throws Exception {
+    // TopologyTestDriver commits after every record: with batching on, each record's forecast must
+    // still be out when pipeInput returns (stepped by BeforeCommit's flush listener), and the same
+    // as stepping one at a time.
+    List<String> expected = new ArrayList<>();
+    List<String> batched = new ArrayList<>();
+    for (String batch : List.of("1", "64")) {
+      TopologySpec spec =
+          io.stepcast.config.SpecLoader.load(
+              Path.of("topologies/weather.yaml"), Map.of("STEPCAST_PROCESSING_BATCH_SIZE", batch));
+      start(spec, PipelineModels.fixed(spec, 5));
+      for (int h = 1; h <= 6; h++) {
+        for (String id : List.of("a", "b", "c")) {
+          input.pipeInput(b(id), b(weatherEvent(h, 3.0 + h / 10.0 + id.charAt(0) % 7)));
+          List<byte[]> out = output.readValuesToList();
+          assertThat(out).as("forecasts out after %s@%d", id, h).hasSize(1);
+          (batch.equals("1") ? expected : batched)
+              .add(new String(out.get(0), StandardCharsets.UTF_8));
+        }
+      }
+      assertThat(state("b").steps()).isEqualTo(6);
+      close();
+    }
+    assertThat(batched).isEqualTo(expected);
+  }
+
+  @Test
   void shouldResetTheSeriesWhenTheSpecSaysReset() throws Exception {
     TopologySpec base = SpecFixtures.weather();
     var m = base.model();
