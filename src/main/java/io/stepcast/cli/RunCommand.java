@@ -1,5 +1,6 @@
 package io.stepcast.cli;
 
+import io.stepcast.config.ProcessChecks;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.serve.ForecastService;
@@ -65,9 +66,9 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     TopologySpec spec = common.spec();
+    String bootstrap = preflight();
     EmbeddedKafkaBroker broker = null;
-    String bootstrap = common.bootstrapServers;
-    if (bootstrap == null || bootstrap.isBlank()) {
+    if (bootstrap == null) {
       broker = EmbeddedKafkaBroker.builder(dataDir).port(embeddedPort).start();
       bootstrap = broker.bootstrapServers();
       System.err.println(
@@ -110,5 +111,29 @@ final class RunCommand implements Callable<Integer> {
             + "/metrics");
     service.awaitStop();
     return 1;
+  }
+
+  /**
+   * Checks the options that need no Kafka client (ports free and in range, directories writable,
+   * addresses well formed), so that a mistake is one line before any topic is created.
+   *
+   * @return the bootstrap servers, or null to start an embedded broker
+   */
+  String preflight() {
+    ProcessChecks.portFree(httpPort, "--http-port / STEPCAST_HTTP_PORT");
+    ProcessChecks.writableDirectory(stateDir, "--state-dir / STEPCAST_STATE_DIR");
+    if (applicationServer != null) {
+      ProcessChecks.endpoint(
+          applicationServer,
+          "--application-server / STEPCAST_APPLICATION_SERVER",
+          "give the host:port at which other instances reach this one's HTTP API, e.g."
+              + " pod-0.stepcast:8080");
+    }
+    String bootstrap = common.optionalBootstrap();
+    if (bootstrap == null) {
+      ProcessChecks.portFree(embeddedPort, "--embedded-port");
+      ProcessChecks.writableDirectory(dataDir, "--data-dir");
+    }
+    return bootstrap;
   }
 }

@@ -91,15 +91,19 @@ public record TopologySpec(
       String provider, boolean fallbackToCpu, int cudaDeviceId, int intraOpThreads) {}
 
   /**
-   * Kafka Streams processing settings; {@code cacheMaxBytes} is the record cache in front of the
-   * series state store (0: none), {@code batchSize} the most series stepped in one ONNX Runtime
-   * call (1: one call per event).
+   * Kafka Streams processing settings. {@code rocksdbMemoryMb}: native memory of all RocksDB state
+   * stores of the instance (block cache, index and filter blocks, memtables), 0 for RocksDB's
+   * unbounded per-store defaults; {@code rocksdbWriteBufferMb}: the memtables' part of it; {@code
+   * cacheMaxBytes}: the record cache in front of the series state store (0: none); {@code
+   * batchSize}: the most series stepped in one ONNX Runtime call (1: one call per event).
    */
   public record Processing(
       String guarantee,
       int numStreamThreads,
       int standbyReplicas,
       long commitIntervalMs,
+      int rocksdbMemoryMb,
+      int rocksdbWriteBufferMb,
       long cacheMaxBytes,
       int batchSize) {}
 

@@ -2,7 +2,6 @@ package io.stepcast.train;
 
 import io.stepcast.config.TopologySpec;
 import io.stepcast.features.FeaturePipeline;
-import io.stepcast.model.CellType;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ModelException;
 import io.stepcast.model.ModelSpec;
@@ -85,21 +84,11 @@ public final class TrainingRun {
    * maxEpochs} override it when not null.
    */
   public static TrainConfig config(TopologySpec spec, Long seed, Integer maxEpochs) {
-    TopologySpec.Training t = spec.training();
-    return new TrainConfig(
-        CellType.of(t.cell()),
-        t.layers(),
-        t.hiddenSize(),
-        t.dropout(),
-        t.learningRate(),
-        maxEpochs != null ? maxEpochs : t.maxEpochs(),
-        t.chunkLength(),
-        t.gradientClip(),
-        t.patience(),
-        t.validationFraction(),
-        seed != null ? seed : t.seed(),
-        TrainConfig.Loss.valueOf(t.loss().toUpperCase(Locale.ROOT)),
-        TrainConfig.defaults().batchSeries());
+    TrainConfig cfg = TrainConfig.of(spec.training());
+    if (maxEpochs != null) {
+      cfg = cfg.withMaxEpochs(maxEpochs);
+    }
+    return seed != null ? cfg.withSeed(seed) : cfg;
   }
 
   /** The first validation row of a series with {@code rows} rows under {@code cfg}. */

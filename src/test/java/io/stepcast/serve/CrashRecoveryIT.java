@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The guarantee that matters most, tested the way it fails in production: {@code stepcast run} in
  * its own process, killed with SIGKILL in the middle of a stream that keeps arriving, then started
  * again. Every event must get exactly one forecast, identical to the forecast of a run that was
- * never interrupted (the state came back from the changelog; no step was applied twice). The
- * killed instance runs with batching on, the reference without.
+ * never interrupted (the state came back from the changelog; no step was applied twice). The killed
+ * instance runs with batching on, the reference without.
  */
 abstract class CrashRecoveryIT {
   private static final ObjectMapper JSON = new ObjectMapper();
