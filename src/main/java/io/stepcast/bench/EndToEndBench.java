@@ -321,7 +321,7 @@ public final class EndToEndBench {
 
   private SeriesState steadyState(FeaturePipeline pipeline, CellType cell) {
     int h = spec.training().hiddenSize() * spec.training().layers();
-    int[] sizes = cell == CellType.GRU ? new int[] {h} : new int[] {h, h};
+    int[] sizes = cell == CellType.LSTM ? new int[] {h, h} : new int[] {h};
     int fields = FeaturePipeline.inputFields(spec).size();
     // State format v2: the recent inputs for burn-in are a second, 9 + 4 * width byte record
     // (RecentRows) in series-recent, not part of this one.

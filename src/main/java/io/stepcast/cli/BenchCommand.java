@@ -150,8 +150,8 @@ final class BenchCommand implements Callable<Integer> {
             latencySeconds);
     Path work = Files.createTempDirectory("stepcast-bench");
     EmbeddedKafkaBroker broker = null;
-    String bootstrap = common.bootstrapServers;
-    if (bootstrap == null || bootstrap.isBlank()) {
+    String bootstrap = common.optionalBootstrap();
+    if (bootstrap == null) {
       broker = EmbeddedKafkaBroker.builder(work.resolve("kafka")).port(port).start();
       bootstrap = broker.bootstrapServers();
     }

@@ -42,9 +42,12 @@ final class CommonOptions {
     return SpecLoader.load(topology, System.getenv(), optionVariables);
   }
 
-  /** Kafka client properties from STEPCAST_KAFKA_* variables (security, tuning). */
+  /**
+   * Kafka client properties from STEPCAST_KAFKA_* variables (security, tuning), checked against
+   * Kafka's declarations before any client starts.
+   */
   static Map<String, String> clientProperties() {
-    return ClientProperties.fromEnv(System.getenv());
+    return ClientProperties.validated(System.getenv());
   }
 
   /**

@@ -1,10 +1,13 @@
 package io.stepcast.cli;
 
+import io.stepcast.config.ConfigException;
 import io.stepcast.config.ProcessChecks;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.serve.ForecastService;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -66,7 +69,8 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     TopologySpec spec = common.spec();
-    String bootstrap = preflight();
+    String bootstrap = preflight(spec);
+    Map<String, String> clientProperties = CommonOptions.clientProperties();
     EmbeddedKafkaBroker broker = null;
     if (bootstrap == null) {
       broker = EmbeddedKafkaBroker.builder(dataDir).port(embeddedPort).start();
@@ -87,7 +91,7 @@ final class RunCommand implements Callable<Integer> {
                 httpPort,
                 applicationServer,
                 modelDir,
-                CommonOptions.clientProperties()));
+                clientProperties));
     EmbeddedKafkaBroker b = broker;
     Thread hook =
         new Thread(
@@ -119,7 +123,7 @@ final class RunCommand implements Callable<Integer> {
    *
    * @return the bootstrap servers, or null to start an embedded broker
    */
-  String preflight() {
+  String preflight(TopologySpec spec) {
     ProcessChecks.portFree(httpPort, "--http-port / STEPCAST_HTTP_PORT");
     ProcessChecks.writableDirectory(stateDir, "--state-dir / STEPCAST_STATE_DIR");
     if (applicationServer != null) {
@@ -128,6 +132,19 @@ final class RunCommand implements Callable<Integer> {
           "--application-server / STEPCAST_APPLICATION_SERVER",
           "give the host:port at which other instances reach this one's HTTP API, e.g."
               + " pod-0.stepcast:8080");
+    }
+    Path models =
+        modelDir != null
+            ? modelDir
+            : spec.model().directory() == null ? null : Path.of(spec.model().directory());
+    if (models != null && Files.exists(models) && !Files.isDirectory(models)) {
+      // A missing directory is fine (models may arrive later); a file never holds models.
+      throw new ConfigException(
+          modelDir != null
+              ? "--model-dir / STEPCAST_MODEL_DIR (" + models + ")"
+              : common.topology + ": field 'model.directory' (" + models + ")",
+          "is a file, not a directory",
+          "give the directory that holds (or will hold) the *.onnx models");
     }
     String bootstrap = common.optionalBootstrap();
     if (bootstrap == null) {

@@ -119,6 +119,31 @@ class ConfigErrorsCliTest {
   }
 
   @Test
+  void shouldRefuseEmptyBootstrapServersInEveryCommandThatTakesThem() throws IOException {
+    assertOneLineAndNoKafkaClient(
+        CliRun.run("train", "--csv", "samples/none.csv", "-b", " ", "--out", dir.toString()),
+        "--bootstrap-servers / STEPCAST_BOOTSTRAP_SERVERS: is empty");
+    assertOneLineAndNoKafkaClient(
+        CliRun.run("replay", "--csv", "samples/none.csv", "-b", "kafka"),
+        "'kafka' is not HOST:PORT");
+  }
+
+  @Test
+  void shouldRefuseAFileAsTheModelDirectory() throws IOException {
+    Path file = Files.writeString(dir.resolve("model.onnx"), "x");
+    assertOneLineAndNoKafkaClient(
+        run("-b", bootstrap, "--http-port", "0", "--model-dir", file.toString()),
+        "--model-dir / STEPCAST_MODEL_DIR (" + file + "): is a file, not a directory");
+  }
+
+  @Test
+  void shouldRefuseABrokerPortOutOfRange() throws IOException {
+    assertOneLineAndNoKafkaClient(
+        CliRun.run("broker", "--port", "70000", "--data-dir", dir.toString()),
+        "--port: port 70000 is out of range");
+  }
+
+  @Test
   void shouldRefuseAMalformedApplicationServer() throws IOException {
     assertOneLineAndNoKafkaClient(
         run("-b", bootstrap, "--http-port", "0", "--application-server", "pod-0"),

@@ -44,6 +44,18 @@ class ClusterPreflightTest {
   }
 
   @Test
+  void shouldSayThatABootstrapHostIsUnknown() {
+    assertThatThrownBy(
+            () ->
+                ClusterPreflight.check(
+                    SpecFixtures.weather(), "no-such-host.invalid:9092", Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageNotContaining("\n")
+        .hasMessageContaining("cannot reach Kafka at no-such-host.invalid:9092")
+        .hasMessageContaining("no-such-host.invalid:9092: unknown host");
+  }
+
+  @Test
   void shouldSayWithin15SecondsThatAListenerDoesNotSpeakKafka() throws Exception {
     // Accepts connections and never answers: a wrong port, TLS mismatch or a black-holed proxy.
     List<Socket> accepted = Collections.synchronizedList(new ArrayList<>());
