@@ -15,6 +15,7 @@ import io.stepcast.kafka.Topics;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.StepModel;
+import io.stepcast.serve.ModelSources;
 import io.stepcast.state.SeriesState;
 import io.stepcast.testsupport.Await;
 import io.stepcast.testsupport.EmbeddedKafkaSupport;
@@ -100,7 +101,7 @@ class BeforeCommitEmbeddedIT {
     Batches batches = new Batches();
     Map<String, String> forecasts;
     try (ModelRegistry registry =
-        PipelineModels.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE)) {
+        ModelSources.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE)) {
       assertThat(registry.offer(model, "test")).isEqualTo(ModelRegistry.Outcome.SWAPPED);
       try (KafkaStreams streams =
           new KafkaStreams(
