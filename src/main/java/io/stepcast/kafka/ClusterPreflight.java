@@ -113,6 +113,10 @@ public final class ClusterPreflight {
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(host, port), (int) CONNECT.toMillis());
         return;
+      } catch (UnknownHostException ex) {
+        failures.add(e + ": unknown host");
+      } catch (SocketTimeoutException ex) {
+        failures.add(e + ": no answer within " + CONNECT.toSeconds() + " s");
       } catch (IOException ex) {
         failures.add(
             e + ": " + (ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage()));
