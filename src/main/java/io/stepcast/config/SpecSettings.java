@@ -95,7 +95,8 @@ public final class SpecSettings {
               List.of(),
               Validator.ANY,
               "inputs besides the target: `- field: NAME` (numeric), `- calendar:"
-                  + " hour_of_day\\|day_of_week\\|day_of_year`, `- timeSincePrevious: true`"),
+                  + " hour_of_day\\|day_of_week\\|day_of_year\\|month_of_year`, `- timeSincePrevious:"
+                  + " true`"),
           required("target.field", Validator.notBlank("temperature"), "the numeric field forecast"),
           define(
               "target.transform",
@@ -139,7 +140,11 @@ public final class SpecSettings {
               Validator.ANY,
               "a missing input value: `reject` (dead letter), `skip` (counted),"
                   + " `carry_forward` (last value; a missing target is skipped)"),
-          define("training.cell", "lstm", Validator.oneOf("lstm", "gru"), "recurrent cell"),
+          define(
+              "training.cell",
+              "lstm",
+              Validator.oneOf("lstm", "gru", "rnn"),
+              "recurrent cell: `lstm`, `gru` or `rnn` (tanh, `h' = tanh(W x + U h + b)`)"),
           define("training.layers", 1, Validator.between(1, 8, "1"), "stacked recurrent layers"),
           define("training.hiddenSize", 32, Validator.between(1, 4096, "32"), "units per layer"),
           define(
@@ -193,6 +198,18 @@ public final class SpecSettings {
               16,
               Validator.between(0, 100_000, "16"),
               "events a series is stepped before its forecasts count (training and serving)"),
+          optional(
+              "training.arOrder",
+              Validator.between(1, 400, "14"),
+              "order p of the AR(p) baseline in the training report; unset: chosen by AIC on the"
+                  + " training parts (and reported)"),
+          define(
+              "training.testFraction",
+              0.1,
+              Validator.interval(0, false, 0.9, true, "0.1"),
+              "the last fraction of every series held out as the test part, after the validation"
+                  + " part: never trained on nor used to pick the epoch; the promotion gate compares"
+                  + " on it (0: no test part)"),
           define(
               "execution.provider",
               "cpu",

@@ -106,6 +106,19 @@ public final class SpecValidation {
           "is missing while timestamp.format is pattern",
           "give a java.time pattern, e.g. timestamp.pattern: 'MMM d yyyy'");
     }
+    var tr = s.training();
+    if (tr.validationFraction() + tr.testFraction() >= 0.9) {
+      throw error(
+          src,
+          env,
+          "training.testFraction",
+          "is "
+              + tr.testFraction()
+              + ": with validationFraction "
+              + tr.validationFraction()
+              + " less than 10% of every series is left to train on",
+          "lower training.testFraction or training.validationFraction (e.g. 0.1 and 0.2)");
+    }
     List<Feature> features = s.features();
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < features.size(); i++) {

@@ -84,7 +84,9 @@ public record TopologySpec(
       double validationFraction,
       long seed,
       String loss,
-      int burnIn) {}
+      int burnIn,
+      Integer arOrder,
+      double testFraction) {}
 
   /** ONNX Runtime execution: provider, fall back to CPU when CUDA is unavailable, threads. */
   public record Execution(
@@ -126,7 +128,8 @@ public record TopologySpec(
   public enum CalendarFeature {
     HOUR_OF_DAY,
     DAY_OF_WEEK,
-    DAY_OF_YEAR
+    DAY_OF_YEAR,
+    MONTH_OF_YEAR
   }
 
   /** Target transforms. */

@@ -15,7 +15,7 @@ import java.util.Objects;
  *
  * @param training the spec's training section; see the README's configuration table for each field
  *     (cell, layers, hiddenSize, dropout, learningRate, maxEpochs, chunkLength, gradientClip,
- *     patience, validationFraction, seed, loss, burnIn)
+ *     patience, validationFraction, seed, loss, burnIn, arOrder, testFraction)
  * @param batchSeries how many series advance side by side in one batch
  */
 public record TrainConfig(TopologySpec.Training training, int batchSeries) {
@@ -41,6 +41,14 @@ public record TrainConfig(TopologySpec.Training training, int batchSeries) {
             p -> {
               throw new IllegalArgumentException("TrainConfig: " + p);
             });
+    if (training.validationFraction() + training.testFraction() >= 0.9) {
+      throw new IllegalArgumentException(
+          "TrainConfig.testFraction="
+              + training.testFraction()
+              + ": with validationFraction "
+              + training.validationFraction()
+              + " less than 10% of every series is left to train on");
+    }
     if (batchSeries < 1) {
       throw new IllegalArgumentException(
           "TrainConfig.batchSeries=" + batchSeries + ": must be at least 1");
@@ -55,16 +63,16 @@ public record TrainConfig(TopologySpec.Training training, int batchSeries) {
   /**
    * A small one-layer LSTM that trains in seconds on a few thousand events (tests and tools): 32
    * units, dropout 0.1, Adam at 0.003, up to 100 epochs with patience 10, chunks of 32 steps,
-   * gradient norm clipped at 1, the last 20% of each series for validation, MSE, burn-in 16, 32
-   * series per batch, seed 42.
+   * gradient norm clipped at 1, the last 20% of each series for validation and no test part, MSE,
+   * burn-in 16, the AR order by AIC, 32 series per batch, seed 42.
    */
   public static TrainConfig defaults() {
     return of(
         new TopologySpec.Training(
-            "lstm", 1, 32, 0.1, 0.003, 100, 32, 1.0, 10, 0.2, 42L, "mse", 16));
+            "lstm", 1, 32, 0.1, 0.003, 100, 32, 1.0, 10, 0.2, 42L, "mse", 16, null, 0.0));
   }
 
-  /** LSTM or GRU. */
+  /** LSTM, GRU or RNN. */
   public CellType cell() {
     return CellType.of(training.cell());
   }
@@ -115,6 +123,19 @@ public record TrainConfig(TopologySpec.Training training, int batchSeries) {
   /** The last fraction of every series that is held out for validation. */
   public double validationFraction() {
     return training.validationFraction();
+  }
+
+  /**
+   * The last fraction of every series held out as the test part, after the validation part: never
+   * trained on and never used to pick the epoch (0: no test part).
+   */
+  public double testFraction() {
+    return training.testFraction();
+  }
+
+  /** The order of the AR(p) baseline, or null to choose it by AIC. */
+  public Integer arOrder() {
+    return training.arOrder();
   }
 
   /** Seeds weight initialisation, batch order and dropout: same seed, same weights. */
@@ -175,6 +196,11 @@ public record TrainConfig(TopologySpec.Training training, int batchSeries) {
   /** A copy with another validation fraction. */
   public TrainConfig withValidationFraction(double value) {
     return with("validationFraction", value);
+  }
+
+  /** A copy with another test fraction. */
+  public TrainConfig withTestFraction(double value) {
+    return with("testFraction", value);
   }
 
   /** A copy with another seed. */
