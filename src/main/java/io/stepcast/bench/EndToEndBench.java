@@ -13,6 +13,7 @@ import io.stepcast.model.ModelSpec;
 import io.stepcast.model.RnnWeights;
 import io.stepcast.model.SequenceModelBuilder;
 import io.stepcast.model.StepModelBuilder;
+import io.stepcast.serve.ModelSources;
 import io.stepcast.state.SeriesState;
 import io.stepcast.state.SeriesStateSerde;
 import io.stepcast.topology.ForecastMetrics;
@@ -243,8 +244,7 @@ public final class EndToEndBench {
   public List<Result> run(Listener listener) throws Exception {
     ExecutionConfig exec =
         new ExecutionConfig(ExecutionProvider.CPU, true, 0, spec.execution().intraOpThreads(), 1);
-    try (ModelRegistry registry =
-        PipelineModels.registry(spec, exec, ModelRegistry.Listener.NONE)) {
+    try (ModelRegistry registry = ModelSources.registry(spec, exec, ModelRegistry.Listener.NONE)) {
       registry.offer(stepModel, "bench");
       // A warm-up round first: the JIT compiles the code paths of every topology, so no measured
       // run pays for compilation the others were spared. With a fifth of the events, the first

@@ -180,7 +180,8 @@ public final class HttpApi implements AutoCloseable {
     KafkaStreams s = streams;
     KafkaStreams.State state = s == null ? null : s.state();
     ModelRegistry.Handle h = registry.current();
-    boolean ready = state == KafkaStreams.State.RUNNING && h != null;
+    String sources = registry.healthReason();
+    boolean ready = state == KafkaStreams.State.RUNNING && h != null && sources == null;
     ObjectNode n =
         json.createObjectNode()
             .put("status", ready ? "READY" : "NOT_READY")
@@ -192,6 +193,8 @@ public final class HttpApi implements AutoCloseable {
           "reason",
           "waiting for a model on the model topic or in the model directory"
               + (refused == null ? "" : " (last refused: " + refused + ")"));
+    } else if (sources != null) {
+      n.put("reason", sources);
     } else if (!ready) {
       n.put("reason", "the streams are " + streamsState() + ", not RUNNING");
     }
