@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.stepcast.model.ModelRegistry;
+import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
 import io.stepcast.topology.ForecastTopology;
 import java.io.IOException;
@@ -319,7 +320,8 @@ public final class HttpApi implements AutoCloseable {
       return;
     }
     if (!forecast) {
-      sendJson(x, 200, query.summary(id, state));
+      ModelRegistry.Handle serving = registry.current();
+      sendJson(x, 200, query.summary(id, state, serving == null ? null : serving.version()));
       return;
     }
     ModelRegistry.Handle h = registry.acquire();
@@ -328,15 +330,15 @@ public final class HttpApi implements AutoCloseable {
       return;
     }
     try {
-      if (!h.version().equals(state.modelVersion())) {
+      if (!state.madeBy(ModelId.of(h.version()))) {
         sendError(
             x,
             409,
             "the state of series '"
                 + id
-                + "' was made by model "
-                + state.modelVersion()
-                + " but model "
+                + "' was made by another model (id "
+                + ModelId.hex(state.modelId())
+                + ") but model "
                 + h.version()
                 + " is serving; the series' next event rebuilds its state for it");
         return;
