@@ -482,11 +482,11 @@ public final class HttpApi implements AutoCloseable {
    * answer is a 503 to retry, never a 502: the next metadata will name the new owner.
    */
   private void forward(Exchange x, SeriesRequest r, HostInfo owner) {
-    String q = x.request().getHttpURI().getQuery();
+    // Rebuilt from the parsed request rather than copied: the owner gets a canonical URI.
     String pathAndQuery =
-        x.request().getHttpURI().getPath()
-            + "?"
-            + (q == null || q.isEmpty() ? "" : q + "&")
+        SERIES
+            + encode(r.id())
+            + (r.forecast() ? "/forecast?steps=" + r.steps() + "&" : "?")
             + "local=true";
     CompletableFuture<OwnerClient.Answer> answer =
         owners.ask(owner, pathAndQuery, x.request().getHeaders().get(HttpHeader.AUTHORIZATION));

@@ -7,6 +7,9 @@ import java.net.BindException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
@@ -167,22 +170,26 @@ final class HttpServer implements AutoCloseable {
 
     @Override
     public void onAccepted(SelectableChannel channel) {
-      int excess = connector.getConnectedEndPoints().size() + 1 - MAX_CONNECTIONS;
-      for (int i = 0; i < excess; i++) {
-        EndPoint victim = null;
-        long idleFor = -1;
-        for (EndPoint e : connector.getConnectedEndPoints()) {
-          long idle = e instanceof IdleTimeout t ? t.getIdleFor() : 0;
-          if (e.isOpen() && idle > idleFor) {
-            victim = e;
-            idleFor = idle;
-          }
+      // Open ones only: a closed endpoint stays in the list for a moment, and counting it would
+      // evict more than needed on the next accept.
+      List<EndPoint> open = new ArrayList<>();
+      for (EndPoint e : connector.getConnectedEndPoints()) {
+        if (e.isOpen()) {
+          open.add(e);
         }
-        if (victim == null) {
-          return;
-        }
+      }
+      int excess = open.size() + 1 - MAX_CONNECTIONS;
+      if (excess <= 0) {
+        return;
+      }
+      open.sort(Comparator.comparingLong(EvictMostIdle::idleFor).reversed());
+      for (EndPoint victim : open.subList(0, Math.min(excess, open.size()))) {
         victim.close();
       }
+    }
+
+    private static long idleFor(EndPoint e) {
+      return e instanceof IdleTimeout t ? t.getIdleFor() : 0;
     }
   }
 

@@ -41,6 +41,9 @@ class EnvironmentNamesTest {
     collect(cl, names);
     names.addAll(SpecLoader.envNames().values());
     names.add(ClientProperties.PREFIX + "*");
+    // Read from the environment only, never an option: a token on a command line is visible to
+    // every user of the machine.
+    names.add(RunCommand.HTTP_TOKEN_ENV);
     try (InputStream in = EnvironmentNamesTest.class.getResourceAsStream("/logback.xml")) {
       Matcher m = LOGBACK.matcher(new String(in.readAllBytes(), StandardCharsets.UTF_8));
       while (m.find()) {
@@ -53,6 +56,9 @@ class EnvironmentNamesTest {
             "STEPCAST_BOOTSTRAP_SERVERS",
             "STEPCAST_STATE_DIR",
             "STEPCAST_HTTP_PORT",
+            "STEPCAST_HTTP_BIND_ADDRESS",
+            "STEPCAST_HTTP_TOKEN",
+            "STEPCAST_HTTP_TOKEN_FILE",
             "STEPCAST_APPLICATION_SERVER",
             "STEPCAST_MODEL_DIR",
             "STEPCAST_EXECUTION_PROVIDER",
