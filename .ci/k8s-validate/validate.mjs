@@ -24,7 +24,11 @@ import { parseAllDocuments } from "yaml";
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 // Packages searched, in order, for a model of <group>/<version>/<Kind>.
-const MODEL_PACKAGES = ["kubernetes-models", "@kubernetes-models/prometheus-operator"];
+const MODEL_PACKAGES = [
+  "kubernetes-models",
+  "@kubernetes-models/prometheus-operator",
+  "@kubernetes-models/keda",
+];
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -234,6 +238,19 @@ function consistencyErrors(obj, all) {
   if (obj.kind === "PodDisruptionBudget") {
     if (!podLabelSets.some((labels) => matchesSelector(obj.spec?.selector, labels))) {
       errors.push(".spec.selector selects no pod of this release");
+    }
+  }
+  if (obj.kind === "NetworkPolicy") {
+    if (!podLabelSets.some((labels) => matchesSelector(obj.spec?.podSelector, labels))) {
+      errors.push(".spec.podSelector selects no pod of this release");
+    }
+  }
+  if (obj.kind === "ScaledObject") {
+    const ref = obj.spec?.scaleTargetRef ?? {};
+    const target = all.find((o) => o.kind === (ref.kind ?? "Deployment") && o.metadata?.name === ref.name);
+    if (!target) errors.push(`.spec.scaleTargetRef names no ${ref.kind ?? "Deployment"} ${ref.name} of this release`);
+    else if (target.spec?.replicas !== undefined) {
+      errors.push(`${ref.kind} ${ref.name} sets .spec.replicas: every helm upgrade would fight the autoscaler`);
     }
   }
   if (obj.kind === "ServiceMonitor") {

@@ -2,31 +2,46 @@ package io.stepcast.bench;
 
 import io.stepcast.config.TopologySpec;
 import io.stepcast.features.FeaturePipeline;
+import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.kafka.Topics;
+import io.stepcast.model.CellType;
+import io.stepcast.model.DemoModels;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ExecutionProvider;
 import io.stepcast.model.ModelRegistry;
+import io.stepcast.model.ModelSpec;
+import io.stepcast.model.RnnWeights;
+import io.stepcast.model.SequenceModelBuilder;
+import io.stepcast.model.StepModelBuilder;
 import io.stepcast.state.SeriesState;
 import io.stepcast.state.SeriesStateSerde;
 import io.stepcast.topology.ForecastMetrics;
 import io.stepcast.topology.ForecastTopology;
 import io.stepcast.train.PipelineModels;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
-import java.util.function.IntConsumer;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -50,92 +65,281 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The end-to-end benchmark: over the same N input events of S series on one broker, in one process,
- * it runs (1) a pass-through topology, (2) a stateful identity topology that reads and writes a
- * state of the forecaster's size in the same kind of store, and (3) the forecaster, each with the
- * pipeline's processing guarantee, and reports records/s and CPU-seconds per record, and the
- * forecaster's ratios against the other two. The first two are the ceiling: what Kafka Streams
- * itself costs on this machine.
+ * The end-to-end benchmark: what users compare, in one process on one broker, over the same events
+ * and under the pipeline's processing guarantee.
+ *
+ * <ul>
+ *   <li>{@code pass-through}: input to output, no state: what Kafka Streams itself costs;
+ *   <li>{@code stateful identity}: gets and puts a state of stepcast's size per event in the same
+ *       kind of store (RocksDB, changelogged): the ceiling for any stateful design;
+ *   <li>{@code stepcast}: the forecasting topology as served, stepping each series' carried state;
+ *   <li>{@code window W=..}: the peers' design ({@link WindowedTopology}): the last W feature rows
+ *       per series, the network re-run over them per event, same parse, features, weights and
+ *       output.
+ * </ul>
+ *
+ * <p>Throughput: the events are produced first, then each topology reads them from the start as
+ * fast as it can; rates and CPU are measured from its first output record to its last. Repeats run
+ * interleaved (round r runs every topology once, starting with a different one) so a change in the
+ * machine's load falls on all of them. CPU per record is measured three ways: the whole process
+ * (which includes the embedded broker and the benchmark's own consumer), the Kafka Streams
+ * instance's threads (stream threads and their clients' I/O threads), and the stream threads alone.
+ *
+ * <p>Latency: events are produced at a fixed rate (fractions of stepcast's measured maximum) with
+ * their send time as the record timestamp, which Kafka Streams carries to the forecast; a {@code
+ * read_committed} consumer takes forecast arrival minus that timestamp.
  */
 public final class EndToEndBench {
-  /** One topology's figures. */
-  public record Result(String name, long records, double seconds, double cpuSeconds) {
+  /** Seed of the benchmark's network weights (the same for the step and the sequence graph). */
+  public static final long SEED = 42;
+
+  /** Linux's USER_HZ, the unit of {@code /proc} CPU times. */
+  private static final int CLOCK_TICKS = 100;
+
+  /** The topologies the benchmark can run. */
+  public enum Kind {
+    PASS,
+    IDENTITY,
+    STEPCAST,
+    WINDOW
+  }
+
+  /** One topology to run: its kind and, for {@link Kind#WINDOW}, W. */
+  public record Candidate(Kind kind, int window) {
+    /** The name printed in the tables. */
+    public String label() {
+      switch (kind) {
+        case PASS:
+          return "pass-through";
+        case IDENTITY:
+          return "stateful identity";
+        case STEPCAST:
+          return "stepcast";
+        case WINDOW:
+        default:
+          return "window W=" + window;
+      }
+    }
+  }
+
+  /**
+   * What to run.
+   *
+   * @param events events per measured run
+   * @param series distinct series keys, events go round-robin across them
+   * @param candidates topologies, in the order of the first round
+   * @param repeat rounds
+   * @param latencyFractions fractions of stepcast's maximum for the latency mode (empty: off)
+   * @param latencySeconds how long each latency run produces
+   */
+  public record Options(
+      int events,
+      int series,
+      List<Candidate> candidates,
+      int repeat,
+      List<Double> latencyFractions,
+      int latencySeconds) {}
+
+  /** One measured throughput run. CPU figures in seconds. */
+  public record Result(
+      Candidate candidate,
+      int round,
+      long records,
+      double seconds,
+      double processCpu,
+      double instanceCpu,
+      double streamThreadCpu,
+      double rocksDbCpu) {
     public double recordsPerSecond() {
       return records / seconds;
     }
 
-    public double cpuMicrosPerRecord() {
-      return cpuSeconds * 1e6 / records;
+    public double processMicros() {
+      return processCpu * 1e6 / records;
     }
+
+    public double instanceMicros() {
+      return instanceCpu * 1e6 / records;
+    }
+
+    public double streamThreadMicros() {
+      return streamThreadCpu * 1e6 / records;
+    }
+
+    public double rocksDbMicros() {
+      return rocksDbCpu * 1e6 / records;
+    }
+  }
+
+  /** One latency run: event to forecast, milliseconds. */
+  public record Latency(
+      Candidate candidate,
+      double fraction,
+      double rate,
+      long records,
+      double p50,
+      double p99,
+      double max) {}
+
+  /** Progress and results as they come, for the command line. */
+  public interface Listener {
+    void warmedUp();
+
+    void measured(Result r);
+
+    void latency(Latency l);
   }
 
   private final TopologySpec spec;
   private final String bootstrap;
   private final Path stateDir;
+  private final Options options;
   private final String runId = Long.toString(System.currentTimeMillis(), 36);
-  private String prefix;
+  private final byte[] stepModel;
+  private final byte[] sequenceModel;
+  private final String version;
+  private final byte[] identityState;
+  private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+  private final com.sun.management.OperatingSystemMXBean os =
+      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
-  public EndToEndBench(TopologySpec spec, String bootstrap, Path stateDir) {
+  /**
+   * Prepares the models (seeded weights of the spec's network, {@code training.cell}, {@code
+   * layers} and {@code hiddenSize}, as a step graph and as a sequence graph) and the stateful
+   * identity's state bytes.
+   */
+  public EndToEndBench(TopologySpec spec, String bootstrap, Path stateDir, Options options) {
     this.spec = spec;
     this.bootstrap = bootstrap;
     this.stateDir = stateDir;
+    this.options = options;
+    FeaturePipeline pipeline = new FeaturePipeline(this.spec);
+    var t = spec.training();
+    CellType cell = CellType.of(t.cell());
+    this.version = spec.name() + "-bench-" + cell.id() + t.layers() + "x" + t.hiddenSize();
+    RnnWeights w =
+        DemoModels.persistenceLikeWeights(
+            cell, pipeline.width(), t.hiddenSize(), t.layers(), 1, SEED);
+    ModelSpec modelSpec =
+        PipelineModels.specFor(spec, version, cell, t.layers(), t.hiddenSize()).build();
+    this.stepModel = StepModelBuilder.build(w, modelSpec);
+    this.sequenceModel = SequenceModelBuilder.build(w, modelSpec);
+    this.identityState = SeriesStateSerde.write(steadyState(pipeline, cell));
   }
 
-  /** Produces the events, then runs the three topologies one after the other. */
-  public List<Result> run(int events, int series, IntConsumer progress) throws Exception {
-    // A warm-up round first, over a fifth of the events: the JIT compiles the same code paths for
-    // every topology, so no row pays for compilation the others were spared.
-    round("warmup", Math.max(2000, events / 5), series);
-    progress.accept(1);
-    List<Result> results = round("run", events, series);
-    progress.accept(2);
-    return results;
+  /** Bytes stepcast writes per event for a series in steady state (the identity writes these). */
+  public int stepcastStateBytes() {
+    return identityState.length;
   }
 
-  private List<Result> round(String tag, int events, int series) throws Exception {
-    prefix = "bench-" + runId + "-" + tag;
-    String input = prefix + "-in";
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      Topics.ensure(admin, input, spec.topics().partitions(), (short) 1, Map.of());
-      for (String name : List.of("pass", "stateful", "forecast")) {
-        Topics.ensure(admin, out(name), spec.topics().partitions(), (short) 1, Map.of());
-      }
-      Topics.ensure(admin, prefix + "-dlq", spec.topics().partitions(), (short) 1, Map.of());
-    }
-    produce(input, events, series);
-    List<Result> results = new ArrayList<>();
-    results.add(measure("pass-through", passThrough(input), out("pass"), events));
-    results.add(measure("stateful identity", statefulIdentity(input), out("stateful"), events));
-    TopologySpec benchSpec = benchSpec(input);
+  /** Bytes the windowed design writes per event once a series' window is full. */
+  public int windowStateBytes(int window) {
+    return new WindowState(
+            window, new FeaturePipeline(spec).width(), FeaturePipeline.inputFields(spec).size())
+        .size(window);
+  }
+
+  /** Runs the warm-up round, the measured rounds and, if asked, the latency runs. */
+  public List<Result> run(Listener listener) throws Exception {
+    ExecutionConfig exec =
+        new ExecutionConfig(ExecutionProvider.CPU, true, 0, spec.execution().intraOpThreads(), 1);
     try (ModelRegistry registry =
-        PipelineModels.registry(
-            spec,
-            new ExecutionConfig(
-                ExecutionProvider.CPU, true, 0, spec.execution().intraOpThreads(), 1),
-            ModelRegistry.Listener.NONE)) {
-      registry.offer(PipelineModels.fixed(spec, 42), "bench");
-      results.add(
-          measure(
-              "forecaster",
-              ForecastTopology.build(benchSpec, registry, ForecastMetrics.NOOP),
-              out("forecast"),
-              events));
+        PipelineModels.registry(spec, exec, ModelRegistry.Listener.NONE)) {
+      registry.offer(stepModel, "bench");
+      // A warm-up round first: the JIT compiles the code paths of every topology, so no measured
+      // run pays for compilation the others were spared.
+      String warm = input("warmup", Math.max(2000, options.events() / 5));
+      for (Candidate c : options.candidates()) {
+        measure(registry, c, warm, -1, Math.max(2000, options.events() / 5));
+      }
+      listener.warmedUp();
+      String in = input("in", options.events());
+      List<Result> results = new ArrayList<>();
+      List<Candidate> order = options.candidates();
+      for (int r = 0; r < options.repeat(); r++) {
+        for (int i = 0; i < order.size(); i++) {
+          Candidate c = order.get((i + r) % order.size());
+          Result res = measure(registry, c, in, r, options.events());
+          results.add(res);
+          listener.measured(res);
+        }
+      }
+      if (!options.latencyFractions().isEmpty()) {
+        double max =
+            median(
+                results.stream()
+                    .filter(x -> x.candidate().kind() == Kind.STEPCAST)
+                    .mapToDouble(Result::recordsPerSecond)
+                    .toArray());
+        if (Double.isNaN(max)) {
+          throw new IllegalArgumentException(
+              "the latency mode needs stepcast among the topologies");
+        }
+        for (double f : options.latencyFractions()) {
+          for (Candidate c : options.candidates()) {
+            if (c.kind() == Kind.STEPCAST || c.kind() == Kind.WINDOW) {
+              listener.latency(latency(registry, c, f, f * max));
+            }
+          }
+        }
+      }
+      return results;
     }
-    return results;
   }
 
-  private String out(String name) {
-    return prefix + "-" + name;
+  /** The median of {@code values} (NaN when empty). */
+  public static double median(double[] values) {
+    if (values.length == 0) {
+      return Double.NaN;
+    }
+    double[] v = values.clone();
+    Arrays.sort(v);
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
-  private TopologySpec benchSpec(String input) {
+  /** The machine's load: the output of {@code uptime}, or {@code /proc/loadavg} without it. */
+  public static String load() {
+    try {
+      Process p = new ProcessBuilder("uptime").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (p.waitFor() == 0 && !out.isEmpty()) {
+        return out;
+      }
+    } catch (IOException e) {
+      // fall through to /proc
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      return "loadavg " + Files.readString(Path.of("/proc/loadavg")).trim();
+    } catch (IOException e) {
+      return "load unknown (" + e.getMessage() + ")";
+    }
+  }
+
+  private SeriesState steadyState(FeaturePipeline pipeline, CellType cell) {
+    int h = spec.training().hiddenSize() * spec.training().layers();
+    int[] sizes = cell == CellType.LSTM ? new int[] {h, h} : new int[] {h};
+    int fields = FeaturePipeline.inputFields(spec).size();
+    SeriesState s =
+        SeriesState.fresh(version, sizes, fields, spec.model().ringBuffer(), pipeline.width());
+    for (int i = 0; i < spec.model().ringBuffer(); i++) {
+      s.push(new float[pipeline.width()]);
+    }
+    s.remember(0L, 1.0, new double[fields]);
+    s.advance(version, 1.0);
+    return s;
+  }
+
+  /** The spec with its input and output topics replaced (the model topic is not used here). */
+  private TopologySpec withTopics(String input, String output) {
     var t = spec.topics();
     return new TopologySpec(
         spec.name(),
         spec.applicationId(),
         new TopologySpec.Topics(
-            input, out("forecast"), prefix + "-dlq", t.model(), t.partitions(), (short) 1),
+            input, output, output + "-dlq", t.model(), t.partitions(), (short) 1),
         spec.seriesId(),
         spec.timestamp(),
         spec.features(),
@@ -148,64 +352,99 @@ public final class EndToEndBench {
         spec.csv());
   }
 
-  private void produce(String topic, int events, int series) throws Exception {
+  private String input(String tag, int events) throws Exception {
+    String topic = "bench-" + runId + "-" + tag;
+    createTopics(topic);
+    produce(topic, events);
+    return topic;
+  }
+
+  private void createTopics(String... names) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      for (String n : names) {
+        Topics.ensure(admin, n, spec.topics().partitions(), (short) 1, Map.of());
+      }
+    }
+  }
+
+  private Map<String, Object> producerConfig(int lingerMs) {
     Map<String, Object> p = new HashMap<>();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, lingerMs);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    Random r = new Random(1);
-    Instant start = Instant.parse("2020-01-01T00:00:00Z");
-    List<String> fields = FeaturePipeline.inputFields(spec);
+    return p;
+  }
+
+  private void produce(String topic, int events) {
+    EventSource source = new EventSource();
     try (KafkaProducer<String, byte[]> producer =
-        new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        new KafkaProducer<>(
+            producerConfig(20), new StringSerializer(), new ByteArraySerializer())) {
       for (int i = 0; i < events; i++) {
-        int s = i % series;
-        int step = i / series;
-        StringBuilder sb = new StringBuilder(128);
-        String id = "s" + s;
-        sb.append('{');
-        if (spec.seriesId().from() == TopologySpec.SeriesIdSource.FIELD) {
-          sb.append('"').append(spec.seriesId().field()).append("\":\"").append(id).append("\",");
-        }
-        sb.append('"')
-            .append(spec.timestamp().field())
-            .append("\":")
-            .append(start.plusSeconds(3600L * step).toEpochMilli());
-        double v = 50 + 10 * Math.sin(step * 2 * Math.PI / 24 + s) + r.nextGaussian();
-        sb.append(",\"").append(spec.target().field()).append("\":").append(v);
-        for (String f : fields) {
-          sb.append(",\"").append(f).append("\":").append(1000 + r.nextGaussian());
-        }
-        sb.append('}');
-        producer.send(
-            new ProducerRecord<>(topic, id, sb.toString().getBytes(StandardCharsets.UTF_8)));
+        producer.send(new ProducerRecord<>(topic, source.key(i), source.value(i)));
       }
       producer.flush();
     }
   }
 
-  private Topology passThrough(String input) {
+  /** The benchmark's events: series round-robin, hourly per series, a noisy daily cycle. */
+  private final class EventSource {
+    private final Random random = new Random(1);
+    private final Instant start = Instant.parse("2020-01-01T00:00:00Z");
+    private final List<String> fields = FeaturePipeline.inputFields(spec);
+    private final StringBuilder sb = new StringBuilder(160);
+
+    String key(int i) {
+      return "s" + (i % options.series());
+    }
+
+    byte[] value(int i) {
+      int s = i % options.series();
+      int step = i / options.series();
+      sb.setLength(0);
+      sb.append('{');
+      if (spec.seriesId().from() == TopologySpec.SeriesIdSource.FIELD) {
+        sb.append('"').append(spec.seriesId().field()).append("\":\"").append(key(i)).append("\",");
+      }
+      sb.append('"')
+          .append(spec.timestamp().field())
+          .append("\":")
+          .append(start.plusSeconds(3600L * step).toEpochMilli());
+      double v = 50 + 10 * Math.sin(step * 2 * Math.PI / 24 + s) + random.nextGaussian();
+      sb.append(",\"").append(spec.target().field()).append("\":").append(v);
+      for (String f : fields) {
+        sb.append(",\"").append(f).append("\":").append(1000 + random.nextGaussian());
+      }
+      sb.append('}');
+      return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+  }
+
+  private Topology topology(ModelRegistry registry, Candidate c, String input, String output) {
+    switch (c.kind()) {
+      case PASS:
+        return passThrough(input, output);
+      case IDENTITY:
+        return statefulIdentity(input, output);
+      case STEPCAST:
+        return ForecastTopology.build(withTopics(input, output), registry, ForecastMetrics.NOOP);
+      case WINDOW:
+      default:
+        return WindowedTopology.build(
+            withTopics(input, output), sequenceModel, version, c.window());
+    }
+  }
+
+  private static Topology passThrough(String input, String output) {
     StreamsBuilder b = new StreamsBuilder();
     b.stream(input, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("input"))
-        .to(out("pass"), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("output"));
+        .to(output, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("output"));
     return b.build();
   }
 
-  private Topology statefulIdentity(String input) {
-    FeaturePipeline pipeline = new FeaturePipeline(spec);
-    int h = spec.training().hiddenSize() * spec.training().layers();
-    int[] sizes = spec.training().cell().equalsIgnoreCase("gru") ? new int[] {h} : new int[] {h, h};
-    SeriesState template =
-        SeriesState.fresh(
-            "bench",
-            sizes,
-            FeaturePipeline.inputFields(spec).size(),
-            spec.model().ringBuffer(),
-            pipeline.width());
-    for (int i = 0; i < spec.model().ringBuffer(); i++) {
-      template.push(new float[pipeline.width()]);
-    }
-    byte[] stateBytes = SeriesStateSerde.write(template);
+  private Topology statefulIdentity(String input, String output) {
+    byte[] stateBytes = identityState;
     StreamsBuilder b = new StreamsBuilder();
     b.addStateStore(
         Stores.keyValueStoreBuilder(
@@ -234,63 +473,222 @@ public final class EndToEndBench {
                 },
             Named.as("identity"),
             "identity-state")
-        .to(
-            out("stateful"),
-            Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("output"));
+        .to(output, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("output"));
     return b.build();
   }
 
-  private Result measure(String name, Topology topology, String outputTopic, int expected)
-      throws Exception {
+  private String applicationId(Candidate c, String tag) {
+    return "bench-" + runId + "-" + tag + "-" + c.label().replace(' ', '-').replace("=", "");
+  }
+
+  private Properties streamsConfig(String appId) throws IOException {
     Properties props =
         ForecastTopology.streamsConfig(
-            spec,
-            bootstrap,
-            Files.createDirectories(stateDir.resolve(prefix + "-" + name.replace(' ', '-'))),
-            Map.of());
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, prefix + "-" + name.replace(' ', '-'));
-    var os =
-        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            spec, bootstrap, Files.createDirectories(stateDir.resolve(appId)), Map.of());
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+    return props;
+  }
+
+  private KafkaConsumer<byte[], byte[]> outputConsumer(String topic) {
     Map<String, Object> c = new HashMap<>();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = new ArrayList<>();
-      consumer
-          .partitionsFor(outputTopic)
-          .forEach(pi -> parts.add(new TopicPartition(outputTopic, pi.partition())));
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
-      long startNanos = System.nanoTime();
-      try (KafkaStreams streams = new KafkaStreams(topology, props)) {
-        streams.start();
-        // Measure from the first output record to the last: start-up and the first rebalance are
-        // the same for every topology and would otherwise dominate short runs.
-        long seen = 0;
-        long t0 = 0;
-        long cpu0 = 0;
-        long first = 0;
-        long deadline = startNanos + Duration.ofMinutes(10).toNanos();
-        while (seen < expected) {
-          int n = consumer.poll(Duration.ofMillis(20)).count();
-          if (n > 0 && seen == 0) {
-            t0 = System.nanoTime();
-            cpu0 = os.getProcessCpuTime();
-            first = n;
+    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+    KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    List<TopicPartition> parts = new ArrayList<>();
+    consumer
+        .partitionsFor(topic)
+        .forEach(pi -> parts.add(new TopicPartition(topic, pi.partition())));
+    consumer.assign(parts);
+    consumer.seekToBeginning(parts);
+    return consumer;
+  }
+
+  private Result measure(ModelRegistry registry, Candidate c, String input, int round, int expected)
+      throws Exception {
+    String appId = applicationId(c, round < 0 ? "warmup" : "r" + round);
+    String output = appId + "-out";
+    createTopics(output);
+    Predicate<String> instance = name -> name.contains(appId);
+    Predicate<String> streamThread =
+        name -> name.contains(appId) && name.contains("-StreamThread-") && !name.contains("|");
+    try (KafkaConsumer<byte[], byte[]> consumer = outputConsumer(output);
+        KafkaStreams streams =
+            new KafkaStreams(topology(registry, c, input, output), streamsConfig(appId))) {
+      long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+      streams.start();
+      // Measured from the first output record to the last: start-up and the first rebalance are
+      // the same for every topology and would otherwise dominate short runs.
+      long seen = 0;
+      long first = 0;
+      long t0 = 0;
+      long cpu0 = 0;
+      Map<Long, Long> instance0 = Map.of();
+      Map<Long, Long> stream0 = Map.of();
+      double rocks0 = 0;
+      while (seen < expected) {
+        int n = consumer.poll(Duration.ofMillis(20)).count();
+        if (n > 0 && seen == 0) {
+          t0 = System.nanoTime();
+          cpu0 = os.getProcessCpuTime();
+          instance0 = threadCpu(instance);
+          stream0 = threadCpu(streamThread);
+          rocks0 = rocksDbCpu();
+          first = n;
+        }
+        seen += n;
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              c.label() + ": only " + seen + " of " + expected + " records in 10 minutes");
+        }
+      }
+      double secs = (System.nanoTime() - t0) / 1e9;
+      double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
+      double instanceCpu = cpuSince(instance0, threadCpu(instance));
+      double streamCpu = cpuSince(stream0, threadCpu(streamThread));
+      double rocks = rocksDbCpu() - rocks0;
+      streams.close(Duration.ofSeconds(60));
+      return new Result(c, round, seen - first, secs, cpu, instanceCpu, streamCpu, rocks);
+    } finally {
+      EmbeddedKafkaBroker.deleteRecursively(stateDir.resolve(appId));
+    }
+  }
+
+  /**
+   * CPU seconds of RocksDB's native background threads (flushes, compactions), from {@code
+   * /proc/self/task} (Linux; 0 elsewhere). The JVM does not see them, so only the process figure
+   * includes them; they are shared by every store in the process, and runs are sequential.
+   */
+  static double rocksDbCpu() {
+    long ticks = 0;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+      for (Path t : tasks) {
+        try {
+          if (!Files.readString(t.resolve("comm")).startsWith("rocksdb")) {
+            continue;
           }
-          seen += n;
-          if (System.nanoTime() > deadline) {
-            throw new IllegalStateException(
-                name + ": only " + seen + " of " + expected + " records in 10 minutes");
+          String stat = Files.readString(t.resolve("stat"));
+          // Fields after the command name, which is in parentheses: state is field 3, utime 14.
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException e) {
+          // the thread ended while we read it
+        }
+      }
+    } catch (IOException e) {
+      return 0;
+    }
+    return ticks / (double) CLOCK_TICKS;
+  }
+
+  /** CPU nanoseconds of each live thread whose name matches. */
+  private Map<Long, Long> threadCpu(Predicate<String> name) {
+    Map<Long, Long> out = new HashMap<>();
+    for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info != null && name.test(info.getThreadName())) {
+        long t = threads.getThreadCpuTime(info.getThreadId());
+        if (t >= 0) {
+          out.put(info.getThreadId(), t);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Seconds of CPU between two snapshots; a thread started in between counts from zero. */
+  private static double cpuSince(Map<Long, Long> before, Map<Long, Long> after) {
+    long sum = 0;
+    for (Map.Entry<Long, Long> e : after.entrySet()) {
+      sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+    }
+    return sum / 1e9;
+  }
+
+  private Latency latency(ModelRegistry registry, Candidate c, double fraction, double rate)
+      throws Exception {
+    String tag = "lat" + Math.round(fraction * 100);
+    String appId = applicationId(c, tag);
+    String input = appId + "-in";
+    String output = appId + "-out";
+    createTopics(input, output);
+    int events = (int) Math.max(100, Math.round(rate * options.latencySeconds()));
+    // The first fifth of the events warms the topology up at the target rate; they do not count.
+    int skip = events / 5;
+    long[] latencies = new long[events - skip];
+    try (KafkaConsumer<byte[], byte[]> consumer = outputConsumer(output);
+        KafkaStreams streams =
+            new KafkaStreams(topology(registry, c, input, output), streamsConfig(appId))) {
+      streams.start();
+      long wait = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (streams.state() != KafkaStreams.State.RUNNING) {
+        if (System.nanoTime() > wait) {
+          throw new IllegalStateException(c.label() + " did not reach RUNNING in 2 minutes");
+        }
+        LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+      }
+      AtomicReference<Exception> failed = new AtomicReference<>();
+      Thread producer =
+          new Thread(() -> produceAtRate(input, events, rate, failed), "bench-rate-producer");
+      producer.start();
+      int seen = 0;
+      int kept = 0;
+      long deadline =
+          System.nanoTime() + Duration.ofSeconds(options.latencySeconds() * 3L + 120).toNanos();
+      while (seen < events) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(5))) {
+          long now = System.currentTimeMillis();
+          if (seen++ >= skip) {
+            latencies[kept++] = now - r.timestamp();
           }
         }
-        double secs = (System.nanoTime() - t0) / 1e9;
-        double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
-        streams.close(Duration.ofSeconds(30));
-        expected -= (int) first;
-        return new Result(name, expected, secs, cpu);
+        if (System.nanoTime() > deadline || failed.get() != null) {
+          producer.interrupt();
+          throw new IllegalStateException(
+              c.label() + ": " + seen + " of " + events + " forecasts in the latency run",
+              failed.get());
+        }
       }
+      producer.join();
+      streams.close(Duration.ofSeconds(60));
+      long[] l = Arrays.copyOf(latencies, kept);
+      Arrays.sort(l);
+      return new Latency(
+          c, fraction, rate, kept, percentile(l, 0.50), percentile(l, 0.99), l[l.length - 1]);
+    } finally {
+      EmbeddedKafkaBroker.deleteRecursively(stateDir.resolve(appId));
+    }
+  }
+
+  private static double percentile(long[] sorted, double p) {
+    int i = (int) Math.ceil(p * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  private void produceAtRate(
+      String topic, int events, double rate, AtomicReference<Exception> failed) {
+    EventSource source = new EventSource();
+    double intervalNanos = 1e9 / rate;
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(producerConfig(0), new StringSerializer(), new ByteArraySerializer())) {
+      long start = System.nanoTime();
+      for (int i = 0; i < events; i++) {
+        long due = start + (long) (i * intervalNanos);
+        long now;
+        while ((now = System.nanoTime()) < due) {
+          LockSupport.parkNanos(due - now);
+        }
+        if (Thread.currentThread().isInterrupted()) {
+          return;
+        }
+        // The send time is the record's timestamp; Kafka Streams gives the forecast the same one.
+        producer.send(
+            new ProducerRecord<>(
+                topic, null, System.currentTimeMillis(), source.key(i), source.value(i)));
+      }
+      producer.flush();
+    } catch (RuntimeException e) {
+      failed.set(e);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.stepcast.cli;
 
+import io.stepcast.config.ProcessChecks;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -29,6 +30,8 @@ final class BrokerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    ProcessChecks.portFree(port, "--port");
+    ProcessChecks.writableDirectory(dataDir, "--data-dir");
     EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder(dataDir).port(port).start();
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime()

@@ -1,14 +1,21 @@
 package io.stepcast.cli;
 
 import io.stepcast.config.ClientProperties;
+import io.stepcast.config.ProcessChecks;
 import io.stepcast.config.SpecLoader;
 import io.stepcast.config.TopologySpec;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Options every command that talks to Kafka shares; each has an environment variable. */
 final class CommonOptions {
+  /** How errors about the broker option name it. */
+  static final String BOOTSTRAP = "--bootstrap-servers / STEPCAST_BOOTSTRAP_SERVERS";
+
   @Option(
       names = {"-t", "--topology"},
       description = "Topology spec (YAML). Env: STEPCAST_TOPOLOGY. Default: ${DEFAULT-VALUE}",
@@ -23,13 +30,36 @@ final class CommonOptions {
       defaultValue = "${env:STEPCAST_BOOTSTRAP_SERVERS}")
   String bootstrapServers;
 
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
+
+  /**
+   * The spec, with the process environment over it; a {@code STEPCAST_*} variable that neither a
+   * spec field nor an option reads is an error.
+   */
   TopologySpec spec() {
-    return SpecLoader.load(topology);
+    Set<String> optionVariables = command == null ? Set.of() : CliEnvironment.names(command.root());
+    return SpecLoader.load(topology, System.getenv(), optionVariables);
   }
 
-  /** Kafka client properties from STEPCAST_KAFKA_* variables (security, tuning). */
+  /**
+   * Kafka client properties from STEPCAST_KAFKA_* variables (security, tuning), checked against
+   * Kafka's declarations before any client starts.
+   */
   static Map<String, String> clientProperties() {
-    return ClientProperties.fromEnv(System.getenv());
+    return ClientProperties.validated(System.getenv());
+  }
+
+  /**
+   * The bootstrap servers, checked for form; null when none was given (neither the option nor the
+   * variable), an error when one was given empty.
+   */
+  String optionalBootstrap() {
+    if (bootstrapServers == null) {
+      return null;
+    }
+    ProcessChecks.bootstrapServers(bootstrapServers, BOOTSTRAP);
+    return bootstrapServers.strip();
   }
 
   String requireBootstrap(String command) {
@@ -38,6 +68,6 @@ final class CommonOptions {
           command
               + " needs a broker: pass --bootstrap-servers HOST:PORT or set STEPCAST_BOOTSTRAP_SERVERS");
     }
-    return bootstrapServers;
+    return optionalBootstrap();
   }
 }

@@ -1,5 +1,7 @@
 package io.stepcast.cli;
 
+import io.stepcast.config.ConfigException;
+import io.stepcast.config.ProcessChecks;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.serve.ForecastService;
@@ -8,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -95,9 +98,10 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     TopologySpec spec = common.spec();
     String token = httpToken();
+    String bootstrap = preflight(spec);
+    Map<String, String> clientProperties = CommonOptions.clientProperties();
     EmbeddedKafkaBroker broker = null;
-    String bootstrap = common.bootstrapServers;
-    if (bootstrap == null || bootstrap.isBlank()) {
+    if (bootstrap == null) {
       broker = EmbeddedKafkaBroker.builder(dataDir).port(embeddedPort).start();
       bootstrap = broker.bootstrapServers();
       System.err.println(
@@ -116,7 +120,7 @@ final class RunCommand implements Callable<Integer> {
                 httpPort,
                 applicationServer,
                 modelDir,
-                CommonOptions.clientProperties(),
+                clientProperties,
                 httpBindAddress,
                 token));
     EmbeddedKafkaBroker b = broker;
@@ -146,7 +150,7 @@ final class RunCommand implements Callable<Integer> {
 
   /** The bearer token for /series from --http-token-file or STEPCAST_HTTP_TOKEN; null for none. */
   private String httpToken() {
-    String env = System.getenv(HTTP_TOKEN_ENV);
+    String env = System.getenv("STEPCAST_HTTP_TOKEN");
     if (httpTokenFile != null) {
       if (env != null && !env.isBlank()) {
         throw new UserException(
@@ -174,5 +178,42 @@ final class RunCommand implements Callable<Integer> {
       return token;
     }
     return env == null || env.isBlank() ? null : env.strip();
+  }
+
+  /**
+   * Checks the options that need no Kafka client (ports free and in range, directories writable,
+   * addresses well formed), so that a mistake is one line before any topic is created.
+   *
+   * @return the bootstrap servers, or null to start an embedded broker
+   */
+  String preflight(TopologySpec spec) {
+    ProcessChecks.portFree(httpPort, "--http-port / STEPCAST_HTTP_PORT");
+    ProcessChecks.writableDirectory(stateDir, "--state-dir / STEPCAST_STATE_DIR");
+    if (applicationServer != null) {
+      ProcessChecks.endpoint(
+          applicationServer,
+          "--application-server / STEPCAST_APPLICATION_SERVER",
+          "give the host:port at which other instances reach this one's HTTP API, e.g."
+              + " pod-0.stepcast:8080");
+    }
+    Path models =
+        modelDir != null
+            ? modelDir
+            : spec.model().directory() == null ? null : Path.of(spec.model().directory());
+    if (models != null && Files.exists(models) && !Files.isDirectory(models)) {
+      // A missing directory is fine (models may arrive later); a file never holds models.
+      throw new ConfigException(
+          modelDir != null
+              ? "--model-dir / STEPCAST_MODEL_DIR (" + models + ")"
+              : common.topology + ": field 'model.directory' (" + models + ")",
+          "is a file, not a directory",
+          "give the directory that holds (or will hold) the *.onnx models");
+    }
+    String bootstrap = common.optionalBootstrap();
+    if (bootstrap == null) {
+      ProcessChecks.portFree(embeddedPort, "--embedded-port");
+      ProcessChecks.writableDirectory(dataDir, "--data-dir");
+    }
+    return bootstrap;
   }
 }

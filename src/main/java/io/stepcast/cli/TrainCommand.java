@@ -7,6 +7,7 @@ import io.stepcast.kafka.ModelTopic;
 import io.stepcast.kafka.TopicHistory;
 import io.stepcast.model.ModelDirectoryWatcher;
 import io.stepcast.train.Promotion;
+import io.stepcast.train.RnnTrainer;
 import io.stepcast.train.TrainConfig;
 import io.stepcast.train.TrainingData;
 import io.stepcast.train.TrainingListener;
@@ -42,13 +43,14 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Trains the pipeline's forecaster on history (a CSV file or the input topic), scores it"
-          + " against persistence, seasonal-naive and linear autoregressive forecasts on the last"
-          + " part of every series, exports an ONNX step model and checks it against the trainer"
-          + " before writing it.",
+          + " against persistence, seasonal-naive and AR(p) forecasts on the validation part (which"
+          + " picks the epoch) and the test part (the last events, never used to fit or choose"
+          + " anything) of every series, exports an ONNX step model and checks it against the"
+          + " trainer before writing it.",
       "Without --publish the model goes to --out (default: MODEL_DIR/candidates, which running"
           + " instances do not watch). With --publish it replaces the live model (in model.directory"
-          + " and, given --bootstrap-servers, on the model topic) only if its validation MAE is"
-          + " lower, unless --force."
+          + " and, given --bootstrap-servers, on the model topic) only if its MAE on the test part"
+          + " (the validation part when training.testFraction is 0) is lower, unless --force."
     })
 final class TrainCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -112,8 +114,8 @@ final class TrainCommand implements Callable<Integer> {
                 + common.topology);
       }
     }
-    String bootstrap = common.bootstrapServers;
-    boolean toTopic = publish && bootstrap != null && !bootstrap.isBlank();
+    String bootstrap = common.optionalBootstrap();
+    boolean toTopic = publish && bootstrap != null;
     if (publish && dir == null && !toTopic) {
       throw new UserException(
           "--publish needs a model directory (model.directory or --out) or --bootstrap-servers");
@@ -124,13 +126,15 @@ final class TrainCommand implements Callable<Integer> {
     String version = uniqueVersion(dir, TrainingRun.version(spec, Clock.systemUTC()));
     out.printf(
         Locale.ROOT,
-        "training %s %dx%d on %d series, %d events (validation: last %.0f%% of each series)%n",
+        "training %s %dx%d on %d series, %d events (of each series, validation: %.0f%%, then"
+            + " test: the last %.0f%%)%n",
         cfg.cell().id(),
         cfg.layers(),
         cfg.hiddenSize(),
         data.series().size(),
         data.events(),
-        100 * cfg.validationFraction());
+        100 * cfg.validationFraction(),
+        100 * cfg.testFraction());
     TrainingRun.Result result = train(spec, data, cfg, version);
     TrainingReport report = result.report();
     printReport(out, report);
@@ -164,17 +168,19 @@ final class TrainCommand implements Callable<Integer> {
       }
     }
     Promotion.Decision d =
-        Promotion.decide(spec, data, cfg, version, report.parity().servingMae(), live, force);
+        Promotion.decide(spec, data, cfg, version, report.gate().mae(), live, force);
+    String part = report.gate().part();
     for (Promotion.LiveScore s : d.live()) {
       out.printf(
           Locale.ROOT,
-          "live model %s (%s): validation MAE %s%s%n",
+          "live model %s (%s): %s MAE %s%s%n",
           s.version() == null ? "?" : s.version(),
           s.source(),
+          part,
           s.mae() == null ? "-" : String.format(Locale.ROOT, "%.6f", s.mae()),
           s.problem() == null ? "" : " [" + s.problem() + "]");
     }
-    out.printf(Locale.ROOT, "new model %s: validation MAE %.6f%n", version, d.newMae());
+    out.printf(Locale.ROOT, "new model %s: %s MAE %.6f%n", version, part, d.newMae());
     out.println((d.publish() ? "publishing: " : "NOT publishing: ") + d.reason());
     if (!d.publish()) {
       return 4;
@@ -267,6 +273,11 @@ final class TrainCommand implements Callable<Integer> {
               + c.late()
               + " late events into place (a running instance dead-letters late events)");
     }
+    if (c.rejected().containsKey(Rejection.MISSING_FIELD)) {
+      out.println(
+          "  (missing_field: dropped under policies.missing: reject, as a running instance"
+              + " dead-letters them)");
+    }
     if (c.unfillable() > 0) {
       out.println(
           "  dropped "
@@ -292,7 +303,7 @@ final class TrainCommand implements Callable<Integer> {
                     improved ? " *" : ""));
     try {
       return TrainingRun.run(spec, data, cfg, version, listener);
-    } catch (TrainingRun.ParityException e) {
+    } catch (TrainingRun.ParityException | RnnTrainer.DivergedException e) {
       throw new UserException(e.getMessage());
     } catch (IllegalArgumentException e) {
       throw new UserException("cannot train on " + data.source() + ": " + e.getMessage());
@@ -304,12 +315,30 @@ final class TrainCommand implements Callable<Integer> {
   static void printReport(PrintStream out, TrainingReport r) {
     out.printf(
         Locale.ROOT,
-        "trained %s in %d epochs (%.1f s); validation errors in %s's units:%n",
+        "trained %s in %d epochs (%.1f s); errors in %s's units, AR order %d (%s)%n",
         r.version(),
         r.epochs(),
         r.trainMillis() / 1000.0,
-        r.target());
-    out.print(r.toTable());
+        r.target(),
+        r.arOrder(),
+        r.arOrderChosenBy());
+    out.println("validation part (it picked the epoch, so the model's figure is optimistic):");
+    out.print(r.toTable(false));
+    if (r.overall().test() != null) {
+      out.println("test part (never used to fit or choose anything):");
+      out.print(r.toTable(true));
+    }
+    if (r.skippedUpdates() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "recovered: skipped %d update(s) with a non-finite loss or gradient; learning rate"
+              + " lowered to %.3g%n",
+          r.skippedUpdates(),
+          r.finalLearningRate());
+    }
+    for (String w : r.warnings()) {
+      out.println(w);
+    }
     TrainingReport.Parity p = r.parity();
     out.printf(
         Locale.ROOT,
@@ -318,7 +347,7 @@ final class TrainCommand implements Callable<Integer> {
         p.exportTolerance());
     out.printf(
         Locale.ROOT,
-        "training/serving parity: validation MAE streamed through ONNX %.6f, trainer %.6f (%.4f%%"
+        "training/serving parity: held-out MAE streamed through ONNX %.6f, trainer %.6f (%.4f%%"
             + " apart, limit %.0f%%)%n",
         p.servingMae(),
         p.trainerMae(),

@@ -22,12 +22,26 @@ public final class ConfigException extends RuntimeException {
     this.field = field;
   }
 
+  /**
+   * An error about a whole source rather than one field: an unknown environment variable, a
+   * command-line option, an unreachable broker.
+   *
+   * @param source the file, environment variable or option
+   * @param problem what is wrong
+   * @param fix what to do about it
+   */
+  public ConfigException(String source, String problem, String fix) {
+    super(source + ": " + problem + ". Fix: " + fix);
+    this.source = source;
+    this.field = null;
+  }
+
   /** The file or other source of the bad value. */
   public String source() {
     return source;
   }
 
-  /** The dotted path of the bad field. */
+  /** The dotted path of the bad field, or null when the error is about the source itself. */
   public String field() {
     return field;
   }

@@ -1,6 +1,9 @@
 package io.stepcast.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,97 +15,183 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.stepcast.config.TopologySpec.Feature;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.yaml.snakeyaml.LoaderOptions;
 
 /**
- * Reads a topology spec: the YAML file over built-in defaults, then environment overrides, then
- * validation. Every error names the file, the field and the fix.
+ * Reads a topology spec: the YAML file over the built-in defaults, then environment overrides, then
+ * validation, all from the declarations in {@link SpecSettings}. Every error is one line that names
+ * the file (or environment variable), the field and the fix, and comes before any Kafka client
+ * starts.
  *
  * <p>Any field can be overridden by an environment variable named {@code STEPCAST_} followed by its
  * path in upper snake case: {@code topics.deadLetter} is {@code STEPCAST_TOPICS_DEAD_LETTER},
- * {@code features} (a list) is {@code STEPCAST_FEATURES='[{field: pressure}]'}. Values are read as
- * YAML, so numbers, booleans and lists keep their types.
+ * {@code features} (a list) is {@code STEPCAST_FEATURES='[{field: pressure}]'}.
  */
 public final class SpecLoader {
   /** Environment variable prefix for spec overrides. */
-  public static final String ENV_PREFIX = "STEPCAST_";
+  public static final String ENV_PREFIX = SpecSettings.ENV_PREFIX;
+
+  /** A spec is a few kilobytes; anything this large is the wrong file. */
+  static final long MAX_FILE_BYTES = 1 << 20;
+
+  /** Specs are three levels deep; this bounds hostile or broken nesting. */
+  static final int MAX_DEPTH = 64;
 
   private static final ObjectMapper YAML =
-      JsonMapper.builder(new YAMLFactory())
+      JsonMapper.builder(
+              YAMLFactory.builder()
+                  .loaderOptions(loaderOptions())
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+                  .build())
           .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
           .build();
 
-  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
-  private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
-
   private SpecLoader() {}
+
+  private static LoaderOptions loaderOptions() {
+    LoaderOptions o = new LoaderOptions();
+    o.setNestingDepthLimit(MAX_DEPTH);
+    o.setMaxAliasesForCollections(20);
+    o.setAllowDuplicateKeys(false);
+    return o;
+  }
 
   /** Loads {@code file} with the process environment as overrides. */
   public static TopologySpec load(Path file) {
-    return load(file, System.getenv());
+    return load(file, System.getenv(), Set.of());
   }
 
   /** Loads {@code file} with the given environment as overrides (tests pass their own). */
   public static TopologySpec load(Path file, Map<String, String> env) {
+    return load(file, env, Set.of());
+  }
+
+  /**
+   * Loads {@code file} with the given environment as overrides.
+   *
+   * @param alsoKnown {@code STEPCAST_*} variables read elsewhere (command-line options), which are
+   *     therefore not misspelt settings
+   */
+  public static TopologySpec load(Path file, Map<String, String> env, Set<String> alsoKnown) {
+    EnvOverrides.checkNames(env, alsoKnown);
     String source = file.toString();
-    JsonNode user;
-    try {
-      user = YAML.readTree(Files.readString(file));
-    } catch (NoSuchFileException e) {
-      throw new ConfigException(
-          source,
-          "(file)",
-          "the file does not exist",
-          "pass an existing spec, e.g. topologies/weather.yaml");
-    } catch (JsonProcessingException e) {
-      throw new ConfigException(
-          source,
-          "(file)",
-          "not valid YAML at line " + e.getLocation().getLineNr() + ": " + e.getOriginalMessage(),
-          "correct the YAML syntax");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + source, e);
-    }
+    JsonNode user = parse(source, read(file));
     if (user == null || !user.isObject()) {
       throw new ConfigException(
           source,
-          "(file)",
-          "the file is empty or not a mapping",
-          "write the spec as a YAML mapping");
+          "is empty or not a YAML mapping",
+          "write the spec as a YAML mapping, e.g. topologies/weather.yaml");
     }
     return fromTree(source, (ObjectNode) user, env);
+  }
+
+  private static String read(Path file) {
+    String source = file.toString();
+    try {
+      if (Files.isDirectory(file)) {
+        String yamls;
+        try (Stream<Path> list = Files.list(file)) {
+          yamls =
+              list.map(p -> p.getFileName().toString())
+                  .filter(n -> n.endsWith(".yaml") || n.endsWith(".yml"))
+                  .sorted()
+                  .limit(5)
+                  .collect(Collectors.joining(", "));
+        }
+        throw new ConfigException(
+            source,
+            "is a directory, not a spec file",
+            "pass the YAML file itself"
+                + (yamls.isEmpty() ? ", e.g. topologies/weather.yaml" : ", one of: " + yamls));
+      }
+      if (Files.size(file) > MAX_FILE_BYTES) {
+        throw new ConfigException(
+            source,
+            "is " + Files.size(file) + " bytes, too large for a topology spec",
+            "pass the spec file (a few kilobytes of YAML), e.g. topologies/weather.yaml");
+      }
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(
+          source,
+          "does not exist",
+          "pass an existing spec with --topology (STEPCAST_TOPOLOGY), e.g. topologies/weather.yaml");
+    } catch (AccessDeniedException e) {
+      throw new ConfigException(
+          source, "cannot be read (permission denied)", "make it readable by this user");
+    } catch (CharacterCodingException e) {
+      throw new ConfigException(source, "is not UTF-8 text", "save the spec as UTF-8 YAML");
+    } catch (IOException e) {
+      throw new ConfigException(
+          source, "cannot be read: " + e.getMessage(), "pass a readable YAML spec file");
+    }
+  }
+
+  private static JsonNode parse(String source, String text) {
+    try {
+      return YAML.readTree(text);
+    } catch (StreamConstraintsException e) {
+      throw new ConfigException(
+          source,
+          "nested deeper than " + MAX_DEPTH + " levels",
+          "a spec is a mapping of sections, a few levels deep; check the indentation");
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(
+          source,
+          "not valid YAML" + at(e.getLocation()) + ": " + firstLine(e.getOriginalMessage()),
+          "correct the YAML syntax");
+    } catch (RuntimeException e) {
+      // SnakeYAML's own limits (nesting, aliases) surface as its unchecked exceptions.
+      throw new ConfigException(
+          source,
+          "not a usable YAML document: " + firstLine(String.valueOf(e.getMessage())),
+          "correct the YAML; a spec is a plain mapping without deep nesting or many aliases");
+    }
+  }
+
+  private static String at(JsonLocation loc) {
+    return loc == null || loc.getLineNr() < 1 ? "" : " at line " + loc.getLineNr();
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    String line = s.strip().lines().findFirst().orElse("");
+    return line.length() > 200 ? line.substring(0, 200) + "..." : line;
   }
 
   /** Builds a spec from an already parsed tree; {@code source} names it in errors. */
   static TopologySpec fromTree(String source, ObjectNode user, Map<String, String> env) {
     Map<String, String> fromEnv = new LinkedHashMap<>();
     ObjectNode tree = user.deepCopy();
-    applyEnv(source, tree, env, fromEnv);
+    EnvOverrides.apply(YAML, tree, env, fromEnv);
+    rejectUnknownFields(source, fromEnv, tree, TopologySpec.class, "");
     JsonNode nameNode = tree.get("name");
     String name = nameNode == null || nameNode.isNull() ? null : nameNode.asText();
-    if (name == null || !NAME.matcher(name).matches()) {
-      throw error(
+    Setting nameSetting = SpecSettings.byPath("name").orElseThrow();
+    Validator.Problem bad = name == null ? null : nameSetting.validator().check(name);
+    if (name == null || bad != null) {
+      throw SpecValidation.error(
           source,
           fromEnv,
           "name",
@@ -111,19 +200,26 @@ public final class SpecLoader {
     }
     ObjectNode merged = defaults(name);
     merge(merged, tree);
-    TopologySpec spec;
+    TopologySpec spec = bind(source, fromEnv, merged);
+    SpecValidation.validate(source, fromEnv, spec);
+    return spec;
+  }
+
+  private static TopologySpec bind(String source, Map<String, String> fromEnv, ObjectNode merged) {
     try {
-      spec = YAML.treeToValue(merged, TopologySpec.class);
+      return YAML.treeToValue(merged, TopologySpec.class);
     } catch (UnrecognizedPropertyException e) {
-      String path = path(e);
-      throw error(
+      // Inside list items (features); sections were checked against the declaration before.
+      List<String> known = e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList();
+      throw SpecValidation.error(
           source,
           fromEnv,
-          path,
+          path(e),
           "unknown field '" + e.getPropertyName() + "'",
-          "remove it or use one of " + e.getKnownPropertyIds());
+          Names.nearest(e.getPropertyName(), known)
+              .map(n -> "did you mean '" + n + "'? Valid here: " + known)
+              .orElse("remove it; valid here: " + known));
     } catch (InvalidFormatException e) {
-      String path = path(e);
       Class<?> type = e.getTargetType();
       String allowed =
           type != null && type.isEnum()
@@ -132,27 +228,55 @@ public final class SpecLoader {
                       .map(c -> c.toString().toLowerCase(Locale.ROOT))
                       .collect(Collectors.joining(", "))
               : "give a value of type " + (type == null ? "?" : type.getSimpleName());
-      throw error(source, fromEnv, path, "'" + e.getValue() + "' is not valid", allowed);
+      throw SpecValidation.error(
+          source, fromEnv, path(e), "'" + e.getValue() + "' is not valid", allowed);
     } catch (JsonMappingException e) {
-      throw error(
+      String path = path(e);
+      String expected =
+          SpecSettings.byPath(path.replaceAll("\\[\\d+]$", ""))
+              .map(s -> "give a " + s.typeText())
+              .orElse("check the field against the README's Configuration table");
+      throw SpecValidation.error(
           source,
           fromEnv,
-          path(e),
-          "has the wrong type (" + e.getOriginalMessage() + ")",
-          "check the field against topologies/README or an example spec");
+          path,
+          "has the wrong type (" + firstLine(e.getOriginalMessage()) + ")",
+          expected);
     } catch (JsonProcessingException e) {
-      throw new ConfigException(source, "(file)", e.getOriginalMessage(), "correct the spec");
+      throw new ConfigException(source, firstLine(e.getOriginalMessage()), "correct the spec");
     }
-    validate(source, fromEnv, spec);
-    return spec;
   }
 
-  private static ConfigException error(
-      String source, Map<String, String> fromEnv, String field, String problem, String fix) {
-    String env = fromEnv.get(field);
-    String where =
-        env == null ? source : source + " (overridden by environment variable " + env + ")";
-    return new ConfigException(where, field, problem, fix);
+  /**
+   * Fails on a key that is no section or setting, naming the nearest valid one (a typo in a section
+   * name would otherwise also be reported only as "unknown").
+   */
+  private static void rejectUnknownFields(
+      String source, Map<String, String> fromEnv, ObjectNode node, Class<?> type, String prefix) {
+    Map<String, RecordComponent> components = new LinkedHashMap<>();
+    for (RecordComponent c : type.getRecordComponents()) {
+      components.put(c.getName(), c);
+    }
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
+      String key = e.getKey();
+      String path = prefix.isEmpty() ? key : prefix + "." + key;
+      RecordComponent c = components.get(key);
+      if (c == null) {
+        List<String> valid = List.copyOf(components.keySet());
+        String where = prefix.isEmpty() ? "at the top level" : "in " + prefix;
+        throw SpecValidation.error(
+            source,
+            fromEnv,
+            path,
+            "unknown field '" + key + "'",
+            Names.nearest(key, valid)
+                .map(n -> "did you mean '" + (prefix.isEmpty() ? n : prefix + "." + n) + "'?")
+                .orElse("remove it; valid " + where + ": " + String.join(", ", valid)));
+      }
+      if (SpecSettings.isSection(c) && e.getValue().isObject()) {
+        rejectUnknownFields(source, fromEnv, (ObjectNode) e.getValue(), c.getType(), path);
+      }
+    }
   }
 
   private static String path(JsonMappingException e) {
@@ -170,27 +294,41 @@ public final class SpecLoader {
     return sb.length() == 0 ? "(root)" : sb.toString();
   }
 
-  private static ObjectNode defaults(String name) {
-    try (InputStream in = SpecLoader.class.getResourceAsStream("spec-defaults.yaml")) {
-      ObjectNode d = (ObjectNode) YAML.readTree(in);
-      d.put("applicationId", "stepcast-" + name);
-      ObjectNode topics = (ObjectNode) d.get("topics");
-      topics.put("input", name + "-events");
-      topics.put("output", name + "-forecasts");
-      topics.put("deadLetter", name + "-dead-letters");
-      return d;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read built-in spec defaults", e);
+  /** The built-in defaults of pipeline {@code name}, from the declarations. */
+  static ObjectNode defaults(String name) {
+    ObjectNode d = JsonNodeFactory.instance.objectNode();
+    for (RecordComponent c : TopologySpec.class.getRecordComponents()) {
+      if (SpecSettings.isSection(c)) {
+        d.putObject(c.getName());
+      }
     }
+    for (Setting s : SpecSettings.SPEC) {
+      if (!s.hasDefault()) {
+        continue;
+      }
+      String[] parts = s.path().split("\\.");
+      ObjectNode node = d;
+      for (int i = 0; i < parts.length - 1; i++) {
+        node = (ObjectNode) node.get(parts[i]);
+      }
+      node.set(parts[parts.length - 1], YAML.valueToTree(s.defaultFor(name)));
+    }
+    return d;
   }
 
   private static void merge(ObjectNode base, JsonNode over) {
     for (Map.Entry<String, JsonNode> e : over.properties()) {
       JsonNode existing = base.get(e.getKey());
-      if (existing != null && existing.isObject() && e.getValue().isObject()) {
-        merge((ObjectNode) existing, e.getValue());
+      JsonNode value = e.getValue();
+      if (existing != null && existing.isObject() && value.isObject()) {
+        merge((ObjectNode) existing, value);
+      } else if (existing != null
+          && existing.isContainerNode()
+          && (value.isNull() || value.isTextual() && value.asText().isEmpty())) {
+        // An empty section ("csv:") or list ("features:") means the defaults.
+        continue;
       } else {
-        base.set(e.getKey(), e.getValue());
+        base.set(e.getKey(), value);
       }
     }
   }
@@ -198,273 +336,7 @@ public final class SpecLoader {
   /** Every overridable path of the spec with its environment variable name. */
   public static Map<String, String> envNames() {
     Map<String, String> out = new LinkedHashMap<>();
-    collect(TopologySpec.class, "", out);
+    SpecSettings.SPEC.forEach(s -> out.put(s.path(), s.envName()));
     return out;
-  }
-
-  private static void collect(Class<?> type, String prefix, Map<String, String> out) {
-    for (RecordComponent c : type.getRecordComponents()) {
-      String path = prefix.isEmpty() ? c.getName() : prefix + "." + c.getName();
-      if (c.getType().isRecord() && !(c.getGenericType() instanceof ParameterizedType)) {
-        collect(c.getType(), path, out);
-      } else {
-        out.put(path, ENV_PREFIX + upperSnake(path));
-      }
-    }
-  }
-
-  static String upperSnake(String path) {
-    StringBuilder sb = new StringBuilder();
-    for (char ch : path.toCharArray()) {
-      if (ch == '.') {
-        sb.append('_');
-      } else if (Character.isUpperCase(ch)) {
-        sb.append('_').append(ch);
-      } else {
-        sb.append(Character.toUpperCase(ch));
-      }
-    }
-    return sb.toString();
-  }
-
-  private static void applyEnv(
-      String source, ObjectNode tree, Map<String, String> env, Map<String, String> fromEnv) {
-    for (Map.Entry<String, String> p : envNames().entrySet()) {
-      String value = env.get(p.getValue());
-      if (value == null) {
-        continue;
-      }
-      JsonNode parsed;
-      try {
-        parsed = value.isEmpty() ? JsonNodeFactory.instance.nullNode() : YAML.readTree(value);
-      } catch (JsonProcessingException e) {
-        throw new ConfigException(
-            "environment variable " + p.getValue(),
-            p.getKey(),
-            "'" + value + "' is not a valid YAML value",
-            "quote it or write it as YAML, e.g. [{field: pressure}] for a list");
-      }
-      String[] parts = p.getKey().split("\\.");
-      ObjectNode node = tree;
-      for (int i = 0; i < parts.length - 1; i++) {
-        JsonNode child = node.get(parts[i]);
-        if (child == null || !child.isObject()) {
-          child = node.putObject(parts[i]);
-        }
-        node = (ObjectNode) child;
-      }
-      node.set(parts[parts.length - 1], parsed);
-      fromEnv.put(p.getKey(), p.getValue());
-    }
-  }
-
-  private static void validate(String src, Map<String, String> env, TopologySpec s) {
-    var t = s.topics();
-    requireTopic(src, env, "topics.input", t.input());
-    requireTopic(src, env, "topics.output", t.output());
-    requireTopic(src, env, "topics.deadLetter", t.deadLetter());
-    requireTopic(src, env, "topics.model", t.model());
-    Set<String> distinct = new HashSet<>(List.of(t.input(), t.output(), t.deadLetter(), t.model()));
-    if (distinct.size() != 4) {
-      throw error(
-          src,
-          env,
-          "topics",
-          "input, output, deadLetter and model name the same topic",
-          "give each its own topic name");
-    }
-    if (t.partitions() < 1) {
-      throw error(src, env, "topics.partitions", "must be at least 1", "set topics.partitions: 4");
-    }
-    if (t.replicationFactor() < 1) {
-      throw error(
-          src,
-          env,
-          "topics.replicationFactor",
-          "must be at least 1",
-          "set topics.replicationFactor to 3 on a production cluster, 1 on a single broker");
-    }
-    if (s.applicationId() == null || s.applicationId().isBlank()) {
-      throw error(
-          src, env, "applicationId", "is empty", "remove it (default stepcast-NAME) or set one");
-    }
-    if (s.seriesId().from() == null) {
-      throw error(src, env, "seriesId.from", "is missing", "set seriesId.from: key or field");
-    }
-    if (s.seriesId().from() == TopologySpec.SeriesIdSource.FIELD && blank(s.seriesId().field())) {
-      throw error(
-          src,
-          env,
-          "seriesId.field",
-          "is missing while seriesId.from is field",
-          "name the JSON field that holds the series id, e.g. seriesId.field: symbol");
-    }
-    var ts = s.timestamp();
-    if (blank(ts.field())) {
-      throw error(
-          src,
-          env,
-          "timestamp.field",
-          "is missing",
-          "name the event-time field, e.g. timestamp.field: date");
-    }
-    if (ts.format() == TopologySpec.TimestampFormat.PATTERN) {
-      if (blank(ts.pattern())) {
-        throw error(
-            src,
-            env,
-            "timestamp.pattern",
-            "is missing while timestamp.format is pattern",
-            "give a java.time pattern, e.g. timestamp.pattern: 'MMM d yyyy'");
-      }
-      try {
-        DateTimeFormatter.ofPattern(ts.pattern(), Locale.ROOT);
-      } catch (IllegalArgumentException e) {
-        throw error(
-            src,
-            env,
-            "timestamp.pattern",
-            "'" + ts.pattern() + "' is not a valid pattern: " + e.getMessage(),
-            "use java.time.format.DateTimeFormatter pattern letters");
-      }
-    }
-    try {
-      ZoneId.of(ts.zone());
-    } catch (RuntimeException e) {
-      throw error(
-          src,
-          env,
-          "timestamp.zone",
-          "'" + ts.zone() + "' is not a time zone",
-          "use e.g. UTC or America/Los_Angeles");
-    }
-    if (s.target() == null || blank(s.target().field())) {
-      throw error(
-          src,
-          env,
-          "target.field",
-          "is missing",
-          "name the numeric field to forecast, e.g. target.field: temperature");
-    }
-    if (s.target().transform() == null) {
-      throw error(
-          src, env, "target.transform", "is missing", "use one of none, difference, log_return");
-    }
-    if (s.target().season() != null && s.target().season() < 2) {
-      throw error(
-          src,
-          env,
-          "target.season",
-          "must be at least 2 events",
-          "set the season length in events, e.g. 24 for hourly data with a daily cycle, or remove it");
-    }
-    List<Feature> features = s.features() == null ? List.of() : s.features();
-    Set<String> seen = new HashSet<>();
-    for (int i = 0; i < features.size(); i++) {
-      Feature f = features.get(i);
-      String at = "features[" + i + "]";
-      int kinds =
-          (f.field() != null ? 1 : 0)
-              + (f.calendar() != null ? 1 : 0)
-              + (Boolean.TRUE.equals(f.timeSincePrevious()) ? 1 : 0);
-      if (kinds != 1) {
-        throw error(
-            src,
-            env,
-            at,
-            "must have exactly one of field, calendar, timeSincePrevious: true",
-            "write e.g. '- field: pressure' or '- calendar: hour_of_day'");
-      }
-      String key =
-          f.field() != null
-              ? "field:" + f.field()
-              : f.calendar() != null ? "calendar:" + f.calendar() : "dt";
-      if (f.field() != null && f.field().equals(s.target().field())) {
-        throw error(
-            src,
-            env,
-            at + ".field",
-            "'" + f.field() + "' is the target, which is always an input",
-            "remove this feature");
-      }
-      if (!seen.add(key)) {
-        throw error(src, env, at, "repeats an earlier feature", "remove the duplicate");
-      }
-    }
-    var m = s.model();
-    if (m.ringBuffer() < 0 || m.ringBuffer() > 4096) {
-      throw error(
-          src,
-          env,
-          "model.ringBuffer",
-          "must be between 0 and 4096",
-          "set the number of recent events kept per series for burn-in, e.g. 32");
-    }
-    if (m.pollIntervalMs() < 100) {
-      throw error(src, env, "model.pollIntervalMs", "must be at least 100", "set e.g. 2000");
-    }
-    var tr = s.training();
-    if (!List.of("lstm", "gru").contains(tr.cell().toLowerCase(Locale.ROOT))) {
-      throw error(
-          src, env, "training.cell", "'" + tr.cell() + "' is not a cell type", "use lstm or gru");
-    }
-    if (tr.layers() < 1 || tr.layers() > 8) {
-      throw error(src, env, "training.layers", "must be between 1 and 8", "set e.g. 1");
-    }
-    if (tr.hiddenSize() < 1 || tr.hiddenSize() > 4096) {
-      throw error(src, env, "training.hiddenSize", "must be between 1 and 4096", "set e.g. 32");
-    }
-    if (tr.validationFraction() <= 0 || tr.validationFraction() >= 0.9) {
-      throw error(src, env, "training.validationFraction", "must be in (0, 0.9)", "set e.g. 0.2");
-    }
-    if (!List.of("mse", "huber").contains(tr.loss().toLowerCase(Locale.ROOT))) {
-      throw error(
-          src, env, "training.loss", "'" + tr.loss() + "' is not a loss", "use mse or huber");
-    }
-    var ex = s.execution();
-    if (!List.of("cpu", "cuda").contains(ex.provider().toLowerCase(Locale.ROOT))) {
-      throw error(
-          src,
-          env,
-          "execution.provider",
-          "'" + ex.provider() + "' is not a provider",
-          "use cpu or cuda");
-    }
-    if (ex.intraOpThreads() < 1) {
-      throw error(src, env, "execution.intraOpThreads", "must be at least 1", "set e.g. 1");
-    }
-    var p = s.processing();
-    if (!List.of("exactly_once_v2", "at_least_once").contains(p.guarantee())) {
-      throw error(
-          src,
-          env,
-          "processing.guarantee",
-          "'" + p.guarantee() + "' is not supported",
-          "use exactly_once_v2 (default) or at_least_once");
-    }
-    if (p.numStreamThreads() < 1) {
-      throw error(src, env, "processing.numStreamThreads", "must be at least 1", "set e.g. 1");
-    }
-    if (p.standbyReplicas() < 0) {
-      throw error(src, env, "processing.standbyReplicas", "must be 0 or more", "set e.g. 1");
-    }
-    if (p.commitIntervalMs() < 1) {
-      throw error(src, env, "processing.commitIntervalMs", "must be at least 1", "set e.g. 100");
-    }
-  }
-
-  private static void requireTopic(String src, Map<String, String> env, String field, String name) {
-    if (name == null || !TOPIC.matcher(name).matches() || name.equals(".") || name.equals("..")) {
-      throw error(
-          src,
-          env,
-          field,
-          name == null ? "is missing" : "'" + name + "' is not a valid topic name",
-          "use letters, digits, '.', '_' and '-' (at most 249)");
-    }
-  }
-
-  private static boolean blank(String s) {
-    return s == null || s.isBlank();
   }
 }

@@ -84,15 +84,26 @@ public record TopologySpec(
       double validationFraction,
       long seed,
       String loss,
-      int burnIn) {}
+      int burnIn,
+      Integer arOrder,
+      double testFraction) {}
 
   /** ONNX Runtime execution: provider, fall back to CPU when CUDA is unavailable, threads. */
   public record Execution(
       String provider, boolean fallbackToCpu, int cudaDeviceId, int intraOpThreads) {}
 
-  /** Kafka Streams processing settings. */
+  /**
+   * Kafka Streams processing settings. {@code rocksdbMemoryMb}: native memory of all RocksDB state
+   * stores of the instance (block cache, index and filter blocks, memtables), 0 for RocksDB's
+   * unbounded per-store defaults; {@code rocksdbWriteBufferMb}: the memtables' part of it.
+   */
   public record Processing(
-      String guarantee, int numStreamThreads, int standbyReplicas, long commitIntervalMs) {}
+      String guarantee,
+      int numStreamThreads,
+      int standbyReplicas,
+      long commitIntervalMs,
+      int rocksdbMemoryMb,
+      int rocksdbWriteBufferMb) {}
 
   /**
    * How CSV history maps to events (for {@code replay} and {@code train --csv}): the key column, or
@@ -117,7 +128,8 @@ public record TopologySpec(
   public enum CalendarFeature {
     HOUR_OF_DAY,
     DAY_OF_WEEK,
-    DAY_OF_YEAR
+    DAY_OF_YEAR,
+    MONTH_OF_YEAR
   }
 
   /** Target transforms. */

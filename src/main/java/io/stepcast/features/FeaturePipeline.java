@@ -15,9 +15,19 @@ import java.util.Locale;
  * run this same code, so there is no training/serving skew.
  *
  * <p>Columns of {@code x}, in order: the (transformed) target; each {@code field} feature; each
- * {@code calendar} feature as a sine and a cosine; the hours since the previous event. The model
- * predicts the transformed target of the next event ({@link #label}); {@link #forecast} maps that
- * back to the target's own units. Scaling is not done here: it lives inside the ONNX graph.
+ * {@code calendar} feature as a sine and a cosine of {@code 2 pi phase}; the hours since the
+ * previous event. The phase in {@code [0, 1)} of each calendar encoding, in the spec's time zone:
+ *
+ * <pre>
+ * hour_of_day    (hour + minute / 60) / 24
+ * day_of_week    (dayOfWeek - 1 + hour / 24) / 7          Monday = 1
+ * day_of_year    (dayOfYear - 1 + hour / 24) / 365.25
+ * month_of_year  (month - 1 + (dayOfMonth - 1 + hour / 24) / daysInMonth) / 12   January = 1
+ * </pre>
+ *
+ * The model predicts the transformed target of the next event ({@link #label}); {@link #forecast}
+ * maps that back to the target's own units. Scaling is not done here: it lives inside the ONNX
+ * graph.
  */
 public final class FeaturePipeline {
   private static final double TWO_PI = 2 * Math.PI;
@@ -110,9 +120,17 @@ public final class FeaturePipeline {
 
   /** Computes {@code x} for event {@code e} given what the series remembers. Allocates nothing. */
   public void features(Event e, SeriesMemory memory, float[] x) {
+    features(e, memory, x, 0);
+  }
+
+  /**
+   * Computes {@code x} for event {@code e} into {@code x[offset .. offset + width())} (one row of a
+   * batch). Allocates nothing.
+   */
+  public void features(Event e, SeriesMemory memory, float[] x, int offset) {
     boolean prev = memory.hasPrevious();
-    x[0] = (float) transformed(e.target, prev ? memory.previousTarget() : Double.NaN);
-    int j = 1;
+    x[offset] = (float) transformed(e.target, prev ? memory.previousTarget() : Double.NaN);
+    int j = offset + 1;
     for (int i = 0; i < fieldCount; i++) {
       x[j++] = (float) e.fields[i];
     }
@@ -171,6 +189,11 @@ public final class FeaturePipeline {
         return (t.getHour() + t.getMinute() / 60.0) / 24.0;
       case DAY_OF_WEEK:
         return (t.getDayOfWeek().getValue() - 1 + t.getHour() / 24.0) / 7.0;
+      case MONTH_OF_YEAR:
+        return (t.getMonthValue()
+                - 1
+                + (t.getDayOfMonth() - 1 + t.getHour() / 24.0) / t.toLocalDate().lengthOfMonth())
+            / 12.0;
       case DAY_OF_YEAR:
       default:
         return (t.getDayOfYear() - 1 + t.getHour() / 24.0) / 365.25;

@@ -9,7 +9,9 @@ public enum CellType {
   /** Long short-term memory: two state tensors, {@code h} and {@code c}. */
   LSTM(4, 2),
   /** Gated recurrent unit: one state tensor, {@code h}. */
-  GRU(3, 1);
+  GRU(3, 1),
+  /** The simple (Elman) recurrent cell, {@code h' = tanh(W x + b_ih + U h + b_hh)}: {@code h}. */
+  RNN(1, 1);
 
   private final int gates;
   private final int stateTensors;
@@ -19,7 +21,7 @@ public enum CellType {
     this.stateTensors = stateTensors;
   }
 
-  /** Number of gate blocks stacked in each weight matrix (4 for LSTM, 3 for GRU). */
+  /** Number of gate blocks stacked in each weight matrix (4 for LSTM, 3 for GRU, 1 for RNN). */
   public int gates() {
     return gates;
   }
@@ -34,7 +36,7 @@ public enum CellType {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** Parses {@code lstm} or {@code gru}, case-insensitive. */
+  /** Parses {@code lstm}, {@code gru} or {@code rnn}, case-insensitive. */
   @JsonCreator
   public static CellType of(String id) {
     for (CellType t : values()) {
@@ -42,6 +44,6 @@ public enum CellType {
         return t;
       }
     }
-    throw new IllegalArgumentException("unknown cell type '" + id + "': use lstm or gru");
+    throw new IllegalArgumentException("unknown cell type '" + id + "': use lstm, gru or rnn");
   }
 }

@@ -3,16 +3,16 @@ package io.stepcast.model;
 import java.util.Objects;
 
 /**
- * A plain-Java LSTM/GRU step on {@link RnnWeights}, written from PyTorch's documented equations and
- * computed in double precision. It is the numeric reference for the ONNX step model: the builder
- * uses it to compute golden vectors, and tests compare ONNX Runtime's output against it.
+ * A plain-Java LSTM/GRU/RNN step on {@link RnnWeights}, written from PyTorch's documented equations
+ * and computed in double precision. It is the numeric reference for the ONNX step model: the
+ * builder uses it to compute golden vectors, and tests compare ONNX Runtime's output against it.
  *
  * <p>It is deliberately independent of {@link StepModelBuilder}: it reads the weights in PyTorch's
  * gate order and never reorders them, so a gate-order or scaling mistake in the graph shows up as a
  * mismatch instead of being reproduced.
  *
- * <p>Equations (PyTorch {@code nn.LSTM}, {@code nn.GRU}), per layer, with {@code x} the layer input
- * and {@code h, c} its previous state:
+ * <p>Equations (PyTorch {@code nn.LSTM}, {@code nn.GRU}, {@code nn.RNN} with tanh), per layer, with
+ * {@code x} the layer input and {@code h, c} its previous state:
  *
  * <pre>
  * LSTM: i = sigmoid(W_ii x + b_ii + W_hi h + b_hi)    GRU: r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
@@ -21,6 +21,7 @@ import java.util.Objects;
  *       o = sigmoid(W_io x + b_io + W_ho h + b_ho)         h' = (1 - z) * n + z * h
  *       c' = f * c + i * g
  *       h' = o * tanh(c')
+ * RNN:  h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
  * </pre>
  *
  * <p>The input is standardised first, {@code (x - xMean) / xStd}, and the head's output mapped
@@ -36,7 +37,10 @@ public final class ReferenceRnn {
     this.w = Objects.requireNonNull(weights, "weights");
   }
 
-  /** Fresh zero state: {@code [h, c]} for LSTM, {@code [h]} for GRU, each {@code layers * H}. */
+  /**
+   * Fresh zero state: {@code [h, c]} for LSTM, {@code [h]} for GRU and RNN, each {@code layers *
+   * H}.
+   */
   public float[][] zeroState() {
     float[][] s = new float[w.cell().stateTensors()][];
     for (int i = 0; i < s.length; i++) {
@@ -67,8 +71,10 @@ public final class ReferenceRnn {
         double[] cNew = new double[hidden];
         hNew = lstmLayer(l, in, h, c, cNew);
         store(cNew, states[1], l * hidden);
-      } else {
+      } else if (w.cell() == CellType.GRU) {
         hNew = gruLayer(l, in, h);
+      } else {
+        hNew = rnnLayer(l, in, h);
       }
       store(hNew, states[0], l * hidden);
       in = hNew;
@@ -119,6 +125,14 @@ public final class ReferenceRnn {
       int row = 2 * hidden + j;
       double n = Math.tanh(inputPart(l, row, x) + r * hiddenPart(l, row, h));
       hOut[j] = (1 - z) * n + z * h[j];
+    }
+    return hOut;
+  }
+
+  private double[] rnnLayer(int l, double[] x, double[] h) {
+    double[] hOut = new double[w.hiddenSize()];
+    for (int j = 0; j < hOut.length; j++) {
+      hOut[j] = Math.tanh(preActivation(l, j, x, h));
     }
     return hOut;
   }

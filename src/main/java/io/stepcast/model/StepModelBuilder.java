@@ -16,9 +16,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Writes the ONNX step model for a set of {@link RnnWeights}: one timestep of a stacked LSTM or GRU
- * with a linear head, with the input and output scaling folded into the graph, and the {@link
- * ModelSpec} (with golden vectors) in the model's metadata.
+ * Writes the ONNX step model for a set of {@link RnnWeights}: one timestep of a stacked LSTM, GRU
+ * or simple RNN with a linear head, with the input and output scaling folded into the graph, and
+ * the {@link ModelSpec} (with golden vectors) in the model's metadata.
  *
  * <p>The graph follows the step-model contract: input {@code x} float32 {@code [batch, inputSize]}
  * in raw units; state inputs {@code h} (and {@code c} for LSTM) float32 {@code [batch, layers *
@@ -27,14 +27,15 @@ import java.util.Random;
  * batch} is a symbolic dimension.
  *
  * <p>Inside: {@code Sub}/{@code Div} standardise {@code x}; per layer a {@code Slice} of the state
- * feeds ONNX's own {@code LSTM}/{@code GRU} operator over a sequence of length one; the layers'
- * final states are concatenated into the next state; a {@code Gemm} head is followed by {@code
- * Mul}/{@code Add} back to raw units. Using the standard recurrent operators (rather than spelling
- * the gates out in MatMuls) lets ONNX Runtime run its fused kernels.
+ * feeds ONNX's own {@code LSTM}/{@code GRU}/{@code RNN} (tanh) operator over a sequence of length
+ * one; the layers' final states are concatenated into the next state; a {@code Gemm} head is
+ * followed by {@code Mul}/{@code Add} back to raw units. Using the standard recurrent operators
+ * (rather than spelling the gates out in MatMuls) lets ONNX Runtime run its fused kernels.
  *
  * <p>PyTorch and ONNX order the gate blocks differently; this class converts: LSTM PyTorch {@code
  * i,f,g,o} to ONNX {@code i,o,f,c}; GRU PyTorch {@code r,z,n} to ONNX {@code z,r,h} with {@code
- * linear_before_reset=1}, which is PyTorch's GRU.
+ * linear_before_reset=1}, which is PyTorch's GRU. The RNN has one block and the same equation in
+ * both ({@code h' = tanh(W x + Wb + R h + Rb)}), so nothing moves.
  */
 public final class StepModelBuilder {
 
@@ -61,6 +62,9 @@ public final class StepModelBuilder {
 
   /** PyTorch gate block for each ONNX gate block, GRU: ONNX z,r,h from PyTorch r,z,n. */
   private static final int[] GRU_ONNX_FROM_TORCH = {1, 0, 2};
+
+  /** The RNN's single block. */
+  private static final int[] RNN_ONNX_FROM_TORCH = {0};
 
   private StepModelBuilder() {}
 
@@ -219,7 +223,10 @@ public final class StepModelBuilder {
         String h0 = stateOfLayer("h", l);
         String c0 = lstm ? stateOfLayer("c", l) : null;
         int inputSize = l == 0 ? w.inputSize() : hidden;
-        int[] order = lstm ? LSTM_ONNX_FROM_TORCH : GRU_ONNX_FROM_TORCH;
+        int[] order =
+            lstm
+                ? LSTM_ONNX_FROM_TORCH
+                : w.cell() == CellType.GRU ? GRU_ONNX_FROM_TORCH : RNN_ONNX_FROM_TORCH;
         floats(
             "W_" + l,
             reorder(w.wIh()[l], order, hidden * inputSize),
@@ -252,9 +259,12 @@ public final class StepModelBuilder {
           rnn = node("LSTM", "lstm_" + l, inputs, List.of("", yh, yc));
           squeeze(yc, "layer" + l + "_c_next");
           cOut.add("layer" + l + "_c_next");
-        } else {
+        } else if (w.cell() == CellType.GRU) {
           rnn = node("GRU", "gru_" + l, inputs, List.of("", yh));
           rnn.addAttribute(intAttr("linear_before_reset", 1));
+        } else {
+          // The operator's default activation is Tanh, PyTorch's nn.RNN default.
+          rnn = node("RNN", "rnn_" + l, inputs, List.of("", yh));
         }
         rnn.addAttribute(intAttr("hidden_size", hidden));
         squeeze(yh, "layer" + l + "_h_next");

@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.stepcast.config.ConfigException;
 import io.stepcast.config.TopologySpec;
+import io.stepcast.kafka.ClusterPreflight;
 import io.stepcast.kafka.ModelTopic;
 import io.stepcast.kafka.Topics;
 import io.stepcast.model.ExecutionConfig;
@@ -120,6 +121,7 @@ public final class ForecastService implements AutoCloseable {
     // Before any Kafka client: a CUDA instance that cannot run on CUDA is a configuration error.
     ExecutionConfig exec = execution(spec);
     this.provider = checkExecution(spec, exec);
+    ClusterPreflight.check(spec, o.bootstrapServers(), o.clientProperties());
     Map<String, Object> admin = new HashMap<>(o.clientProperties());
     admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrapServers());
     try (Admin a = Admin.create(admin)) {

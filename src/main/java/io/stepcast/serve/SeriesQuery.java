@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stepcast.config.TopologySpec;
-import io.stepcast.features.Event;
-import io.stepcast.features.FeaturePipeline;
-import io.stepcast.features.SeriesReplay;
-import io.stepcast.model.ModelException;
+import io.stepcast.engine.RecentInputs;
+import io.stepcast.engine.StepEngine;
+import io.stepcast.engine.StepListener;
 import io.stepcast.model.ModelRegistry;
-import io.stepcast.model.Stepper;
 import io.stepcast.state.SeriesState;
 import java.time.Instant;
 
@@ -23,12 +21,10 @@ public final class SeriesQuery {
   public static final int MAX_STEPS = 1000;
 
   private final TopologySpec spec;
-  private final FeaturePipeline pipeline;
   private final ObjectMapper json;
 
   public SeriesQuery(TopologySpec spec, ObjectMapper json) {
     this.spec = spec;
-    this.pipeline = new FeaturePipeline(spec);
     this.json = json;
   }
 
@@ -61,52 +57,28 @@ public final class SeriesQuery {
   }
 
   /**
-   * Rolls {@code steps} forecasts forward from a copy of the state. The first is the forecast the
-   * series made at its last event.
+   * Rolls {@code steps} forecasts forward from a copy of the state with the same {@link StepEngine}
+   * the live path steps with ({@link StepEngine#roll}). The first is the forecast the series made
+   * at its last event.
    */
   public ObjectNode forecast(String id, SeriesState s, int steps, ModelRegistry.Handle handle) {
     ObjectNode n = json.createObjectNode();
     n.put("series", id);
     n.put("model", handle.version());
     ArrayNode out = n.putArray("forecasts");
-    float[][] states = new float[s.states().length][];
-    for (int i = 0; i < states.length; i++) {
-      states[i] = s.states()[i].clone();
+    long[] times = new long[steps];
+    double[] forecasts = new double[steps];
+    int made;
+    try (StepEngine engine = new StepEngine(spec, 1, RecentInputs.NONE, StepListener.NONE)) {
+      engine.use(handle.model());
+      made = engine.roll(id, s, steps, times, forecasts);
     }
-    float[] fields = s.lastFields().clone();
-    double[] carried = new double[fields.length];
-    for (int i = 0; i < fields.length; i++) {
-      carried[i] = fields[i];
-    }
-    SeriesReplay.Memory memory = new SeriesReplay.Memory(fields.length);
-    memory.remember(s.lastEventTime(), s.lastTarget(), carried);
-    long interval = s.lastIntervalMs() > 0 ? s.lastIntervalMs() : 1;
-    long time = s.lastEventTime();
-    double forecast = s.lastForecast();
-    float[] x = new float[pipeline.width()];
-    float[] y = new float[1];
-    try (Stepper stepper = handle.model().newStepper(1)) {
-      for (int k = 0; k < steps; k++) {
-        time += interval;
-        ObjectNode f = out.addObject();
-        f.put("step", k + 1);
-        f.put("eventTime", time);
-        f.put("timestamp", Instant.ofEpochMilli(time).toString());
-        putNumber(f, "forecast", forecast);
-        if (k == steps - 1 || Double.isNaN(forecast)) {
-          break;
-        }
-        Event e = Event.of(id, time, forecast, carried);
-        pipeline.features(e, memory, x);
-        try {
-          stepper.step(x, states, y);
-        } catch (ModelException ex) {
-          throw new IllegalStateException(
-              "model " + handle.version() + " failed: " + ex.getMessage(), ex);
-        }
-        pipeline.remember(e, memory);
-        forecast = pipeline.forecast(y[0], forecast);
-      }
+    for (int k = 0; k < made; k++) {
+      ObjectNode f = out.addObject();
+      f.put("step", k + 1);
+      f.put("eventTime", times[k]);
+      f.put("timestamp", Instant.ofEpochMilli(times[k]).toString());
+      putNumber(f, "forecast", forecasts[k]);
     }
     return n;
   }

@@ -54,6 +54,37 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
     return modelVersion;
   }
 
+  /** Whether the recurrent state was made by the model {@code version}. */
+  public boolean madeBy(String version) {
+    return version.equals(modelVersion);
+  }
+
+  /** A deep copy (the state API rolls forecasts forward on one without touching the live state). */
+  public SeriesState copy() {
+    SeriesState c = new SeriesState();
+    c.modelVersion = modelVersion;
+    c.steps = steps;
+    c.modelSteps = modelSteps;
+    c.lastEventTime = lastEventTime;
+    c.lastIntervalMs = lastIntervalMs;
+    c.lastTarget = lastTarget;
+    c.lastForecast = lastForecast;
+    c.states = new float[states.length][];
+    for (int i = 0; i < states.length; i++) {
+      c.states[i] = states[i].clone();
+    }
+    c.lastFields = lastFields.clone();
+    c.errorCount = errorCount;
+    c.sumAbsError = sumAbsError;
+    c.sumAbsErrorPersistence = sumAbsErrorPersistence;
+    c.ring = ring.clone();
+    c.ringWidth = ringWidth;
+    c.ringCapacity = ringCapacity;
+    c.ringSize = ringSize;
+    c.ringHead = ringHead;
+    return c;
+  }
+
   /**
    * Steps the recurrent state has absorbed under the current model (burn-in replays included): the
    * state is warm once this reaches the model's burn-in length.
@@ -156,11 +187,16 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
 
   /** Appends a feature vector to the ring buffer, dropping the oldest when full. */
   public void push(float[] x) {
+    push(x, 0);
+  }
+
+  /** Appends the feature vector at {@code x[offset..]} to the ring buffer. */
+  public void push(float[] x, int offset) {
     if (ringCapacity == 0) {
       return;
     }
-    int w = Math.min(ringWidth, x.length);
-    System.arraycopy(x, 0, ring, ringHead * ringWidth, w);
+    int w = Math.min(ringWidth, x.length - offset);
+    System.arraycopy(x, offset, ring, ringHead * ringWidth, w);
     ringHead = (ringHead + 1) % ringCapacity;
     if (ringSize < ringCapacity) {
       ringSize++;

@@ -3,6 +3,7 @@ package io.stepcast.topology;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.config.TopologySpec.SeriesIdSource;
 import io.stepcast.model.ModelRegistry;
+import io.stepcast.state.RocksDbMemory;
 import io.stepcast.state.SeriesStateSerde;
 import java.nio.file.Path;
 import java.util.Map;
@@ -123,6 +124,10 @@ public final class ForecastTopology {
         Integer.toString(Math.min(2, spec.topics().replicationFactor())));
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+    var mb = spec.processing();
+    RocksDbMemory.configure(
+        p, (long) mb.rocksdbMemoryMb() << 20, (long) mb.rocksdbWriteBufferMb() << 20);
+    Rebalancing.defaults(p);
     p.putAll(extra);
     return p;
   }

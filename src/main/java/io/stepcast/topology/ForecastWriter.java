@@ -15,15 +15,17 @@ import java.time.Instant;
  * value, in the target's units), {@code previousForecast} and {@code error} (actual minus the
  * forecast made at the previous event; null for a series' first event), {@code persistenceError}
  * (actual minus the previous actual), {@code model}, {@code steps}, {@code warm}.
+ *
+ * <p>Public so the benchmark's windowed peer writes exactly the same output.
  */
-final class ForecastWriter {
+public final class ForecastWriter {
   private static final JsonFactory JSON = new JsonFactory();
 
   private final ByteArrayBuilder buffer = new ByteArrayBuilder(256);
   private final JsonGenerator gen;
   private final String target;
 
-  ForecastWriter(String target) {
+  public ForecastWriter(String target) {
     this.target = target;
     try {
       this.gen = JSON.createGenerator(buffer);
@@ -33,7 +35,7 @@ final class ForecastWriter {
     }
   }
 
-  byte[] write(
+  public byte[] write(
       String series,
       long eventTime,
       double actual,

@@ -2,19 +2,24 @@ package io.stepcast.train;
 
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.features.SeriesReplay;
+import java.util.List;
 
 /**
  * The simple forecasters a trained model must beat, computed on the same validation events: the
  * persistence forecast (next = last), the seasonal-naive forecast (next = the value one season
- * earlier) and a linear autoregressive model fitted by least squares.
+ * earlier) and a linear autoregressive model AR(p) fitted by least squares, its order set in the
+ * spec or chosen by {@link #chooseArOrder AIC} on the training parts.
  *
  * <p>All forecasts are in the target's own units. Row {@code t} of a series forecasts the target of
  * event {@code t + 1} from what is known at event {@code t}, exactly as the model does.
  */
 public final class Baselines {
 
-  /** Lags of the linear autoregressive baseline (on the transformed target). */
+  /** Lags of the demo's linear autoregressive baseline (on the transformed target). */
   public static final int AR_LAGS = 4;
+
+  /** The highest order {@link #chooseArOrder} considers (raised to the season plus one). */
+  public static final int MAX_AIC_ORDER = 30;
 
   /** Ridge term that keeps the normal equations solvable on a constant series. */
   private static final double RIDGE = 1e-8;
@@ -36,9 +41,55 @@ public final class Baselines {
   }
 
   /**
+   * The AR order with the lowest Akaike information criterion on the training parts: for each
+   * {@code p} from 1 to {@code maxOrder}, every series gets its own AR(p), fitted on the same rows
+   * {@code [maxOrder, trainEnd)}, and the criterion summed over series is {@code sum_s (m_s
+   * ln(RSS_s / m_s) + 2 (p + 1))}, {@code m_s} the rows of series {@code s}. Series whose training
+   * part is too short for {@code maxOrder} lags do not vote.
+   *
+   * @return the chosen order, or 0 when no series is long enough
+   */
+  public static int chooseArOrder(List<SeriesReplay.Rows> series, int[] trainEnd, int maxOrder) {
+    int best = 0;
+    double bestAic = Double.POSITIVE_INFINITY;
+    for (int p = 1; p <= maxOrder; p++) {
+      double aic = 0;
+      int voters = 0;
+      for (int i = 0; i < series.size(); i++) {
+        int m = trainEnd[i] - maxOrder;
+        if (m < 2 * (maxOrder + 1)) {
+          continue;
+        }
+        LinearAr fit = LinearAr.fit(series.get(i), maxOrder, trainEnd[i], p);
+        double rss = Math.max(fit.residualSquares(series.get(i), maxOrder, trainEnd[i]), 1e-300);
+        aic += m * Math.log(rss / m) + 2.0 * (p + 1);
+        voters++;
+      }
+      if (voters > 0 && aic < bestAic) {
+        bestAic = aic;
+        best = p;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The largest order {@link #chooseArOrder} should try: {@link #MAX_AIC_ORDER} (or one past the
+   * season), but no more than a tenth of the shortest training part, and at least 1.
+   */
+  public static int maxArOrder(int[] trainEnd, Integer season) {
+    int cap = season == null ? MAX_AIC_ORDER : Math.max(MAX_AIC_ORDER, season + 1);
+    int shortest = Integer.MAX_VALUE;
+    for (int n : trainEnd) {
+      shortest = Math.min(shortest, n);
+    }
+    return Math.max(1, Math.min(cap, shortest / 10));
+  }
+
+  /**
    * A linear autoregressive model of the transformed target: the next transformed target (the
-   * label) as an intercept plus a weighted sum of the last {@link #AR_LAGS} transformed targets
-   * (column 0 of the feature rows), fitted by least squares on one series' training rows.
+   * label) as an intercept plus a weighted sum of the last p transformed targets (column 0 of the
+   * feature rows), fitted by least squares on one series' training rows.
    */
   public static final class LinearAr {
     private final double[] coef;
@@ -56,8 +107,21 @@ public final class Baselines {
      * @throws IllegalArgumentException when the training part has fewer rows than coefficients
      */
     public static LinearAr fit(SeriesReplay.Rows rows, int trainEnd, int lags) {
+      return fit(rows, lags, trainEnd, lags);
+    }
+
+    /**
+     * Fits on rows {@code [from, trainEnd)} ({@code from >= lags}): every order compared by AIC is
+     * fitted on the same rows, so their residuals are comparable.
+     *
+     * @throws IllegalArgumentException when the rows are fewer than the coefficients
+     */
+    public static LinearAr fit(SeriesReplay.Rows rows, int from, int trainEnd, int lags) {
       int p = lags + 1;
-      if (trainEnd - lags < p) {
+      if (from < lags) {
+        throw new IllegalArgumentException("rows before lag " + lags + " have no full history");
+      }
+      if (trainEnd - from < p) {
         throw new IllegalArgumentException(
             "a linear AR("
                 + lags
@@ -69,7 +133,7 @@ public final class Baselines {
       double[][] a = new double[p][p];
       double[] b = new double[p];
       double[] v = new double[p];
-      for (int t = lags; t < trainEnd; t++) {
+      for (int t = from; t < trainEnd; t++) {
         regressors(rows, t, lags, v);
         double y = rows.y()[t][0];
         for (int i = 0; i < p; i++) {
@@ -85,20 +149,41 @@ public final class Baselines {
       return new LinearAr(solve(a, b), lags);
     }
 
+    /** The residual sum of squares over rows {@code [from, to)}, on the transformed target. */
+    double residualSquares(SeriesReplay.Rows rows, int from, int to) {
+      double[] v = new double[lags + 1];
+      double sum = 0;
+      for (int t = from; t < to; t++) {
+        regressors(rows, t, lags, v);
+        double e = rows.y()[t][0] - dot(coef, v);
+        sum += e * e;
+      }
+      return sum;
+    }
+
+    /** The order p. */
+    public int order() {
+      return lags;
+    }
+
     /** The forecast for event {@code t + 1} in the target's units ({@code t >= lags - 1}). */
     public double forecast(SeriesReplay.Rows rows, int t, FeaturePipeline pipeline) {
       double[] v = new double[lags + 1];
       regressors(rows, t, lags, v);
-      double y = 0;
-      for (int i = 0; i < v.length; i++) {
-        y += coef[i] * v[i];
-      }
-      return pipeline.forecast(y, rows.targets()[t]);
+      return pipeline.forecast(dot(coef, v), rows.targets()[t]);
     }
 
     /** The fitted coefficients: intercept, then lag 0 (the current value), lag 1, ... */
     public double[] coefficients() {
       return coef.clone();
+    }
+
+    private static double dot(double[] a, double[] b) {
+      double y = 0;
+      for (int i = 0; i < a.length; i++) {
+        y += a[i] * b[i];
+      }
+      return y;
     }
 
     private static void regressors(SeriesReplay.Rows rows, int t, int lags, double[] v) {

@@ -11,8 +11,11 @@ import java.util.List;
  */
 final class Batch {
 
-  /** One series, scaled, with its training/validation split. */
-  record Prepared(String id, int length, int trainEnd, float[] x, float[] y) {}
+  /**
+   * One series, scaled, with its split: training rows {@code [0, trainEnd)}, validation rows {@code
+   * [trainEnd, validationEnd)}; the test rows after them are never looked at.
+   */
+  record Prepared(String id, int length, int trainEnd, int validationEnd, float[] x, float[] y) {}
 
   /**
    * Inputs {@code [B, steps, in]}, targets and mask {@code [B, steps, out]} (row-major), and how
@@ -31,7 +34,7 @@ final class Batch {
     this.inputSize = inputSize;
     this.outputSize = outputSize;
     this.trainSteps = this.members.stream().mapToInt(Prepared::trainEnd).max().orElseThrow();
-    this.totalSteps = this.members.stream().mapToInt(Prepared::length).max().orElseThrow();
+    this.totalSteps = this.members.stream().mapToInt(Prepared::validationEnd).max().orElseThrow();
   }
 
   int size() {
@@ -43,14 +46,14 @@ final class Batch {
     return trainSteps;
   }
 
-  /** Steps needed to cover every member entirely. */
+  /** Steps needed to cover every member's training and validation parts. */
   int totalSteps() {
     return totalSteps;
   }
 
   /**
    * Steps {@code [from, to)} of every member. The mask keeps training steps ({@code t < trainEnd})
-   * or, with {@code validation}, validation steps ({@code trainEnd <= t < length}).
+   * or, with {@code validation}, validation steps ({@code trainEnd <= t < validationEnd}).
    */
   Window window(int from, int to, boolean validation) {
     int steps = to - from;
@@ -69,7 +72,7 @@ final class Batch {
             p.y(), from * outputSize, y, b * steps * outputSize, (end - from) * outputSize);
       }
       int keepFrom = validation ? Math.max(from, p.trainEnd()) : from;
-      int keepTo = validation ? end : Math.min(end, p.trainEnd());
+      int keepTo = validation ? Math.min(end, p.validationEnd()) : Math.min(end, p.trainEnd());
       for (int t = keepFrom; t < keepTo; t++) {
         int base = (b * steps + t - from) * outputSize;
         for (int j = 0; j < outputSize; j++) {

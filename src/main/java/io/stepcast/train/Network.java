@@ -6,19 +6,21 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.internal.NDArrayEx;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.recurrent.RNN;
 import io.stepcast.model.CellType;
 import io.stepcast.model.RnnWeights;
 import java.util.Random;
 
 /**
- * A stacked LSTM or GRU with a linear head, as PyTorch tensors in PyTorch's own layout.
+ * A stacked LSTM, GRU or simple RNN with a linear head, as PyTorch tensors in PyTorch's own layout.
  *
- * <p>The recurrent part is one call of PyTorch's fused {@code torch::lstm} / {@code torch::gru}
- * (through DJL's {@link NDArrayEx}), whose flat weight list is, per layer, {@code w_ih [G*H, in],
- * w_hh [G*H, H], b_ih [G*H], b_hh [G*H]} with gates {@code i,f,g,o} or {@code r,z,n}: exactly
- * {@link RnnWeights}' layout, so extraction is a copy and the exported weights are the ones that
- * ran. The head is {@code torch::linear} with {@code wOut [O, H]}. Inputs are batch-first {@code
- * [B, T, in]}; states are {@code [layers, B, H]}.
+ * <p>The recurrent part is one call of PyTorch's fused {@code torch::lstm} / {@code torch::gru} /
+ * {@code torch::rnn_tanh} (through DJL's {@link NDArrayEx}), whose flat weight list is, per layer,
+ * {@code w_ih [G*H, in], w_hh [G*H, H], b_ih [G*H], b_hh [G*H]} with gates {@code i,f,g,o}, {@code
+ * r,z,n} or the single block of the RNN: exactly {@link RnnWeights}' layout, so extraction is a
+ * copy and the exported weights are the ones that ran. The head is {@code torch::linear} with
+ * {@code wOut [O, H]}. Inputs are batch-first {@code [B, T, in]}; states are {@code [layers, B,
+ * H]}.
  */
 final class Network {
 
@@ -54,9 +56,9 @@ final class Network {
   }
 
   /**
-   * New trainable weights, drawn like PyTorch's defaults ({@code nn.LSTM}, {@code nn.GRU} and
-   * {@code nn.Linear} all use {@code U(-1/sqrt(H), 1/sqrt(H))}), from a Java generator so the same
-   * seed gives the same start on any engine.
+   * New trainable weights, drawn like PyTorch's defaults ({@code nn.LSTM}, {@code nn.GRU}, {@code
+   * nn.RNN} and {@code nn.Linear} all use {@code U(-1/sqrt(H), 1/sqrt(H))}), from a Java generator
+   * so the same seed gives the same start on any engine.
    */
   static Network initialize(
       NDManager manager,
@@ -92,13 +94,13 @@ final class Network {
     NDList params = new NDList();
     for (int l = 0; l < w.layers(); l++) {
       int in = l == 0 ? w.inputSize() : w.hiddenSize();
-      params.add(manager.create(w.wIh()[l], new Shape(g, in)));
-      params.add(manager.create(w.wHh()[l], new Shape(g, w.hiddenSize())));
-      params.add(manager.create(w.bIh()[l], new Shape(g)));
-      params.add(manager.create(w.bHh()[l], new Shape(g)));
+      params.add(tensor(manager, w.wIh()[l], new Shape(g, in)));
+      params.add(tensor(manager, w.wHh()[l], new Shape(g, w.hiddenSize())));
+      params.add(tensor(manager, w.bIh()[l], new Shape(g)));
+      params.add(tensor(manager, w.bHh()[l], new Shape(g)));
     }
-    NDArray wOut = manager.create(w.wOut(), new Shape(w.outputSize(), w.hiddenSize()));
-    NDArray bOut = manager.create(w.bOut(), new Shape(w.outputSize()));
+    NDArray wOut = tensor(manager, w.wOut(), new Shape(w.outputSize(), w.hiddenSize()));
+    NDArray bOut = tensor(manager, w.bOut(), new Shape(w.outputSize()));
     return new Network(
         w.cell(), w.inputSize(), w.hiddenSize(), w.layers(), w.outputSize(), params, wOut, bOut);
   }
@@ -109,7 +111,23 @@ final class Network {
     for (int i = 0; i < values.length; i++) {
       values[i] = (random.nextFloat() * 2f - 1f) * bound;
     }
-    return manager.create(values, s);
+    return tensor(manager, values, s);
+  }
+
+  /**
+   * A tensor holding {@code values} in memory PyTorch allocated itself.
+   *
+   * <p>{@code NDManager.create(float[])} wraps a Java direct buffer, whose address is only 16-byte
+   * aligned and differs from run to run. PyTorch's CPU build runs its matrix products on MKL, which
+   * picks kernels (and so the order of the sums) by the operands' alignment: the same seed then
+   * gave weights that differed in the last bits between runs, and training, being chaotic, turned
+   * that into different models (and once in seven runs into a divergence). A copy made by PyTorch
+   * is 64-byte aligned, every time.
+   */
+  static NDArray tensor(NDManager manager, float[] values, Shape shape) {
+    try (NDArray wrapped = manager.create(values, shape)) {
+      return wrapped.duplicate();
+    }
   }
 
   int inputSize() {
@@ -146,12 +164,38 @@ final class Network {
   Output forward(NDArray x, NDList state, double dropout, boolean training) {
     NDArrayEx ex = x.getNDArrayInternal();
     NDList out;
-    if (cell == CellType.LSTM) {
-      out = ex.lstm(x, state, rnnParams, true, layers, dropout, training, false, true);
-    } else {
-      out =
-          ex.gru(
-              x, state.singletonOrThrow(), rnnParams, true, layers, dropout, training, false, true);
+    switch (cell) {
+      case LSTM:
+        out = ex.lstm(x, state, rnnParams, true, layers, dropout, training, false, true);
+        break;
+      case GRU:
+        out =
+            ex.gru(
+                x,
+                state.singletonOrThrow(),
+                rnnParams,
+                true,
+                layers,
+                dropout,
+                training,
+                false,
+                true);
+        break;
+      case RNN:
+      default:
+        out =
+            ex.rnn(
+                x,
+                state.singletonOrThrow(),
+                rnnParams,
+                true,
+                layers,
+                RNN.Activation.TANH,
+                dropout,
+                training,
+                false,
+                true);
+        break;
     }
     NDArray y = Linear.linear(out.get(0), wOut, bOut).singletonOrThrow();
     return new Output(y, new NDList(out.subList(1, out.size())));

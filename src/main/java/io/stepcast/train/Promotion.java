@@ -11,8 +11,11 @@ import java.util.Locale;
 
 /**
  * The promotion gate of {@code stepcast train --publish}: a new model replaces the live one only if
- * its validation MAE is lower than the live model's on the same validation events, scored the same
- * way (streamed event by event from each series' first event), unless forced.
+ * its MAE is lower than the live model's on the same events, scored the same way (streamed event by
+ * event from each series' first event), unless forced. The events are every series' test part
+ * ({@link TrainingRun#gatePart}): the new model picked its epoch on the validation part, so
+ * comparing there would favour it; only when {@code training.testFraction} is 0 does the gate fall
+ * back to the validation part, and its messages name the part either way.
  *
  * <p>Every live candidate (the newest model in the model directory, the latest on the model topic)
  * is scored; the new model must beat each. A live model that cannot be loaded or does not fit the
@@ -29,7 +32,7 @@ public final class Promotion {
    *
    * @param source where it was found
    * @param version its version, or null when it could not be loaded
-   * @param mae its validation MAE, or null when it could not be scored
+   * @param mae its MAE on the gate's part, or null when it could not be scored
    * @param problem why it could not be scored, or null
    */
   public record LiveScore(String source, String version, Double mae, String problem) {}
@@ -38,7 +41,7 @@ public final class Promotion {
    * The gate's decision.
    *
    * @param publish whether to publish
-   * @param newMae the new model's validation MAE
+   * @param newMae the new model's MAE on the gate's part
    * @param live the live models' figures
    * @param reason one line for the user
    */
@@ -88,11 +91,12 @@ public final class Promotion {
     String figures =
         String.format(
             Locale.ROOT,
-            "new %s MAE %.6f vs live %s MAE %.6f",
+            "new %s MAE %.6f vs live %s MAE %.6f on the %s part",
             newVersion,
             newMae,
             bestLive.version(),
-            best);
+            best,
+            TrainingRun.gatePart(cfg).id());
     if (newMae < best) {
       return new Decision(true, newMae, scores, "better: " + figures);
     }

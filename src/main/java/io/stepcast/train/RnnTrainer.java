@@ -4,7 +4,9 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
@@ -16,6 +18,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
@@ -24,22 +27,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trains a stacked LSTM or GRU forecaster with DJL and PyTorch, the way it will be served.
+ * Trains a stacked LSTM, GRU or simple RNN forecaster with DJL and PyTorch, the way it will be
+ * served.
  *
  * <p>The server carries each series' state from its first event and advances it one event at a
  * time, so the trainer does the same: every series is unrolled from its first event over
  * consecutive chunks of {@link TrainConfig#chunkLength()} steps (truncated backpropagation through
  * time), the state carried detached from one chunk to the next, never reset. Several series run
- * side by side in a batch. The last {@link TrainConfig#validationFraction()} of every series is
- * held out; the validation loss continues each series' state from the end of its training part
- * through its validation part, so the network is judged warmed up exactly as it is online. Features
- * and targets are standardised with statistics of the training parts only, and the statistics
- * travel in the {@link RnnWeights}. Adam, gradient-norm clipping, early stopping that keeps the
- * best epoch's weights.
+ * side by side in a batch. The last {@link TrainConfig#testFraction()} of every series (the test
+ * part) is never looked at, and the {@link TrainConfig#validationFraction()} before it is held out
+ * for early stopping; the validation loss continues each series' state from the end of its training
+ * part through its validation part, so the network is judged warmed up exactly as it is online.
+ * Features and targets are standardised with statistics of the training parts only, and the
+ * statistics travel in the {@link RnnWeights}. Adam, gradient-norm clipping, early stopping that
+ * keeps the best epoch's weights.
  *
- * <p>Reproducible: the same data, config and seed give the same weights (the seed drives weight
- * initialisation, batch order and PyTorch's dropout generator). Because PyTorch's generator and
- * DJL's gradient collector are global, trainings in one JVM run one at a time.
+ * <p>Reproducible: the same data, config and seed give the same weights, bit for bit, in one JVM or
+ * in two (the seed drives weight initialisation, batch order and PyTorch's dropout generator; every
+ * tensor lives in memory PyTorch allocated, see {@link Network#tensor}). Because PyTorch's
+ * generator and DJL's gradient collector are global, trainings in one JVM run one at a time.
+ *
+ * <p>A non-finite loss or gradient does not end the run: that update is skipped (weights and Adam's
+ * moments unchanged, the gradients zeroed), the learning rate is halved for the rest of the run, a
+ * series state that became non-finite restarts from zero, and the count is reported in {@link
+ * TrainResult#skippedUpdates()}. Only when {@link #MAX_SKIPPED_UPDATES} updates have been skipped,
+ * or no epoch ever had a finite validation loss, does training fail, with a {@link
+ * DivergedException} whose message is one line with the figures and the fix.
  */
 public final class RnnTrainer {
 
@@ -49,8 +62,44 @@ public final class RnnTrainer {
   /** Steps per window when the validation pass runs over whole series, bounding its memory. */
   private static final int VALIDATION_WINDOW = 1024;
 
+  /** Skipped (non-finite) updates after which a run gives up. */
+  public static final int MAX_SKIPPED_UPDATES = 20;
+
   private static final Logger LOG = LoggerFactory.getLogger(RnnTrainer.class);
   private static final Object LOCK = new Object();
+
+  /** Training could not continue: the message is one line, with the figures and the fix. */
+  public static final class DivergedException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    DivergedException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * A test seam that corrupts chosen updates the way an overflow inside PyTorch would: called after
+   * the backward pass of every update (counted from 1), it may change the gradients of {@code
+   * params} in place and returns the loss value the trainer should see.
+   */
+  interface Fault {
+    /** No corruption. */
+    Fault NONE = (update, loss, params) -> loss;
+
+    double apply(int update, double loss, NDList params);
+  }
+
+  private final Fault fault;
+
+  /** A trainer. */
+  public RnnTrainer() {
+    this(Fault.NONE);
+  }
+
+  /** A trainer whose updates {@code fault} may corrupt (tests only). */
+  RnnTrainer(Fault fault) {
+    this.fault = Objects.requireNonNull(fault, "fault");
+  }
 
   /**
    * Trains on {@code series} and returns the best epoch's weights.
@@ -58,7 +107,8 @@ public final class RnnTrainer {
    * @throws IllegalArgumentException when the series are empty, inconsistent, contain non-finite
    *     values, repeat an id, or one is too short to split into training and validation (the
    *     message names the series and its length)
-   * @throws IllegalStateException when training diverges (a non-finite loss or gradient)
+   * @throws DivergedException when training cannot continue: too many non-finite updates, or no
+   *     finite validation loss
    */
   public TrainResult train(List<SeriesData> series, TrainConfig cfg, TrainingListener listener) {
     Objects.requireNonNull(series, "series");
@@ -97,7 +147,7 @@ public final class RnnTrainer {
     Engine engine = DjlEngine.get();
     try (NDManager manager = engine.newBaseManager()) {
       Network net = Network.of(manager, w);
-      NDArray input = manager.create(scaled, new Shape(1, n, in));
+      NDArray input = Network.tensor(manager, scaled, new Shape(1, n, in));
       float[] ys = net.forward(input, net.zeroState(manager, 1), 0, false).y().toFloatArray();
       for (int t = 0; t < n; t++) {
         for (int j = 0; j < out; j++) {
@@ -110,12 +160,12 @@ public final class RnnTrainer {
 
   /**
    * The fewest events a series needs under {@code cfg}: at least {@link #MIN_TRAINING_EVENTS} and
-   * one full chunk for training, and one for validation.
+   * one full chunk for training, and one each for validation and (when configured) test.
    */
   public static int minimumLength(TrainConfig cfg) {
     int minTrain = Math.max(MIN_TRAINING_EVENTS, cfg.chunkLength());
     int n = minTrain + 1;
-    while (n - validationLength(n, cfg.validationFraction()) < minTrain) {
+    while (trainEnd(n, cfg) < minTrain) {
       n++;
     }
     return n;
@@ -124,6 +174,24 @@ public final class RnnTrainer {
   /** Validation events of a series of {@code n} events: the rounded fraction, at least one. */
   static int validationLength(int n, double fraction) {
     return Math.max(1, (int) Math.round(n * fraction));
+  }
+
+  /** Test events of a series of {@code n} events: none, or the rounded fraction, at least one. */
+  static int testLength(int n, double fraction) {
+    return fraction == 0 ? 0 : Math.max(1, (int) Math.round(n * fraction));
+  }
+
+  /**
+   * The end of the validation part of a series of {@code n} events, where its test part starts:
+   * rows {@code [validationEnd, n)} are never trained on nor used to pick the epoch.
+   */
+  public static int validationEnd(int n, TrainConfig cfg) {
+    return n - testLength(n, cfg.testFraction());
+  }
+
+  /** The end of the training part of a series of {@code n} events: the first validation row. */
+  public static int trainEnd(int n, TrainConfig cfg) {
+    return validationEnd(n, cfg) - validationLength(n, cfg.validationFraction());
   }
 
   private TrainResult run(Dataset data, TrainConfig cfg, TrainingListener listener) {
@@ -135,6 +203,7 @@ public final class RnnTrainer {
     RnnWeights weights;
     int epoch = 0;
     double best = Double.POSITIVE_INFINITY;
+    Recovery recovery = new Recovery(cfg.learningRate());
     try (NDManager root = engine.newBaseManager()) {
       Network net =
           Network.initialize(
@@ -145,10 +214,7 @@ public final class RnnTrainer {
               cfg.layers(),
               data.outputSize,
               cfg.seed());
-      Optimizer adam =
-          Optimizer.adam()
-              .optLearningRateTracker(Tracker.fixed((float) cfg.learningRate()))
-              .build();
+      Optimizer adam = Optimizer.adam().optLearningRateTracker(recovery).build();
       Random shuffle = new Random(cfg.seed());
       List<Batch> order = new ArrayList<>(data.batches);
       float[][] bestSnapshot = null;
@@ -156,7 +222,7 @@ public final class RnnTrainer {
       while (epoch < cfg.maxEpochs() && sinceBest < cfg.patience()) {
         epoch++;
         Collections.shuffle(order, shuffle);
-        double trainLoss = trainEpoch(engine, net, adam, order, cfg, root);
+        double trainLoss = trainEpoch(engine, net, adam, order, cfg, root, recovery, epoch);
         double valLoss = validationLoss(net, data.batches, cfg, root);
         boolean improved = valLoss < best;
         if (improved) {
@@ -176,8 +242,16 @@ public final class RnnTrainer {
         listener.onEpoch(epoch, cfg.maxEpochs(), trainLoss, valLoss, improved);
       }
       if (bestSnapshot == null) {
-        throw new IllegalStateException(
-            "training diverged: the validation loss was never finite; lower learningRate");
+        throw new DivergedException(
+            "training diverged: the validation loss was never finite in "
+                + epoch
+                + " epochs ("
+                + recovery.summary()
+                + "); "
+                + (recovery.skipped == 0
+                    ? "a target in the validation part is far outside the training part's range:"
+                        + " look for an outlier or a change of units there"
+                    : Recovery.FIX));
       }
       weights = net.toWeights(bestSnapshot, data.scaling);
     }
@@ -194,25 +268,29 @@ public final class RnnTrainer {
     for (int i = 0; i < data.series.size(); i++) {
       SeriesData s = data.series.get(i);
       int valStart = data.trainEnd[i];
-      float[][] predicted = forward(weights, s.x());
+      int valEnd = validationEnd(s.length(), cfg);
+      float[][] predicted = forward(weights, Arrays.copyOfRange(s.x(), 0, valEnd));
       validation.add(
           new SeriesPrediction(
               s.id(),
               valStart,
-              Arrays.copyOfRange(predicted, valStart, s.length()),
-              copyRows(s.y(), valStart, s.length())));
+              Arrays.copyOfRange(predicted, valStart, valEnd),
+              copyRows(s.y(), valStart, valEnd)));
     }
-    return new TrainResult(weights, epoch, best, validation);
+    return new TrainResult(
+        weights, epoch, best, validation, recovery.skipped, recovery.learningRate);
   }
 
   /** One pass of truncated BPTT over every batch; returns the mean training loss. */
-  private static double trainEpoch(
+  private double trainEpoch(
       Engine engine,
       Network net,
       Optimizer adam,
       List<Batch> order,
       TrainConfig cfg,
-      NDManager root) {
+      NDManager root,
+      Recovery recovery,
+      int epoch) {
     NDList params = net.parameters();
     double lossSum = 0;
     long lossCount = 0;
@@ -223,10 +301,11 @@ public final class RnnTrainer {
           int to = Math.min(from + cfg.chunkLength(), batch.trainSteps());
           Batch.Window w = batch.window(from, to, false);
           try (NDManager chunk = batchManager.newSubManager()) {
-            NDArray x = chunk.create(w.x(), new Shape(batch.size(), w.steps(), net.inputSize()));
+            NDArray x =
+                Network.tensor(chunk, w.x(), new Shape(batch.size(), w.steps(), net.inputSize()));
             Shape yShape = new Shape(batch.size(), w.steps(), net.outputSize());
-            NDArray y = chunk.create(w.y(), yShape);
-            NDArray mask = chunk.create(w.mask(), yShape);
+            NDArray y = Network.tensor(chunk, w.y(), yShape);
+            NDArray mask = Network.tensor(chunk, w.mask(), yShape);
             Network.Output out;
             NDArray loss;
             try (GradientCollector collector = engine.newGradientCollector()) {
@@ -234,20 +313,42 @@ public final class RnnTrainer {
               loss = maskedLossSum(out.y(), y, mask, cfg.loss()).div((float) w.count());
               collector.backward(loss);
             }
-            double value = loss.getFloat();
-            if (!Double.isFinite(value)) {
-              throw new IllegalStateException(
-                  "training diverged: loss " + value + "; lower learningRate or gradientClip");
+            int update = recovery.nextUpdate();
+            double value = fault.apply(update, loss.getFloat(), params);
+            double norm = Double.isFinite(value) ? gradientNorm(params, chunk) : Double.NaN;
+            boolean stateFinite = isFinite(out.state());
+            if (Double.isFinite(norm) && stateFinite) {
+              lossSum += value * w.count();
+              lossCount += w.count();
+              clipAndStep(params, adam, cfg.gradientClip(), norm, chunk);
+            } else {
+              // Adam zeroes the gradients it consumes; a skipped update must do so itself, with
+              // zero_() (DJL's own g - g would turn an infinite gradient into NaN for good).
+              for (NDArray p : params) {
+                JniUtils.zeroGrad((PtNDArray) p);
+              }
+              recovery.skip(
+                  String.format(
+                      Locale.ROOT,
+                      "epoch %d, steps %d-%d: loss %s, gradient norm %s",
+                      epoch,
+                      from,
+                      to,
+                      value,
+                      norm));
             }
-            lossSum += value * w.count();
-            lossCount += w.count();
-            clipAndStep(params, adam, cfg.gradientClip(), chunk);
-            // Carry the state into the next chunk without its graph: truncated BPTT.
-            NDList next = new NDList();
-            for (NDArray s : out.state()) {
-              NDArray detached = s.stopGradient();
-              detached.attach(batchManager);
-              next.add(detached);
+            // Carry the state into the next chunk without its graph: truncated BPTT. A state that
+            // overflowed cannot be carried: those series start again from zero.
+            NDList next;
+            if (stateFinite) {
+              next = new NDList();
+              for (NDArray s : out.state()) {
+                NDArray detached = s.stopGradient();
+                detached.attach(batchManager);
+                next.add(detached);
+              }
+            } else {
+              next = net.zeroState(batchManager, batch.size());
             }
             state.close();
             state = next;
@@ -255,22 +356,39 @@ public final class RnnTrainer {
         }
       }
     }
-    return lossSum / lossCount;
+    return lossCount == 0 ? Double.NaN : lossSum / lossCount;
+  }
+
+  /**
+   * The global L2 norm of the gradients, summed in double precision: float32 squares overflow to
+   * infinity from a gradient of 1.8e19, which is large but finite and clipped like any other.
+   * Infinity or NaN only when a gradient itself is not finite.
+   */
+  private static double gradientNorm(NDList params, NDManager scratch) {
+    double squares = 0;
+    for (NDArray p : params) {
+      NDArray g = p.getGradient();
+      g.attach(scratch);
+      squares += g.toType(DataType.FLOAT64, false).square().sum().getDouble();
+    }
+    return Math.sqrt(squares);
+  }
+
+  private static boolean isFinite(NDList tensors) {
+    double sum = 0;
+    for (NDArray t : tensors) {
+      sum += t.abs().sum().toType(DataType.FLOAT64, false).getDouble();
+    }
+    return Double.isFinite(sum);
   }
 
   /** Scales the gradients to a global L2 norm of at most {@code maxNorm}, then steps Adam. */
   private static void clipAndStep(
-      NDList params, Optimizer adam, double maxNorm, NDManager scratch) {
+      NDList params, Optimizer adam, double maxNorm, double norm, NDManager scratch) {
     NDArray[] grads = new NDArray[params.size()];
-    double squares = 0;
     for (int i = 0; i < grads.length; i++) {
       grads[i] = params.get(i).getGradient();
       grads[i].attach(scratch);
-      squares += grads[i].square().sum().getFloat();
-    }
-    double norm = Math.sqrt(squares);
-    if (!Double.isFinite(norm)) {
-      throw new IllegalStateException("training diverged: gradient norm " + norm);
     }
     if (norm > maxNorm) {
       float factor = (float) (maxNorm / norm);
@@ -280,6 +398,66 @@ public final class RnnTrainer {
     }
     for (int i = 0; i < grads.length; i++) {
       adam.update("p" + i, params.get(i), grads[i]);
+    }
+  }
+
+  /**
+   * The learning rate Adam reads, and what was done about non-finite updates: each one halves the
+   * rate for the rest of the run; {@link #MAX_SKIPPED_UPDATES} of them end it.
+   */
+  private static final class Recovery implements Tracker {
+    static final String FIX =
+        "lower training.learningRate or training.gradientClip, or use loss: huber";
+
+    private final double initial;
+    private double learningRate;
+    private int updates;
+    private int skipped;
+    private String first;
+
+    Recovery(double learningRate) {
+      this.initial = learningRate;
+      this.learningRate = learningRate;
+    }
+
+    @Override
+    public float getNewValue(int numUpdate) {
+      return (float) learningRate;
+    }
+
+    int nextUpdate() {
+      return ++updates;
+    }
+
+    void skip(String where) {
+      skipped++;
+      if (first == null) {
+        first = where;
+      }
+      learningRate /= 2;
+      LOG.warn(
+          "non-finite update skipped ({}); learning rate lowered to {} ({} skipped so far)",
+          where,
+          learningRate,
+          skipped);
+      if (skipped >= MAX_SKIPPED_UPDATES) {
+        throw new DivergedException("training diverged: " + summary() + "; " + FIX);
+      }
+    }
+
+    String summary() {
+      if (skipped == 0) {
+        return "no update had a non-finite gradient";
+      }
+      return String.format(
+          Locale.ROOT,
+          "%d of %d updates had a non-finite loss or gradient (first at %s), the learning rate"
+              + " was lowered from %s to %.3g",
+          skipped,
+          updates,
+          first,
+          initial,
+          learningRate);
     }
   }
 
@@ -298,12 +476,13 @@ public final class RnnTrainer {
           int to = Math.min(from + VALIDATION_WINDOW, batch.totalSteps());
           Batch.Window w = batch.window(from, to, true);
           try (NDManager window = batchManager.newSubManager()) {
-            NDArray x = window.create(w.x(), new Shape(batch.size(), w.steps(), net.inputSize()));
+            NDArray x =
+                Network.tensor(window, w.x(), new Shape(batch.size(), w.steps(), net.inputSize()));
             Network.Output out = net.forward(x, state, 0, false);
             if (w.count() > 0) {
               Shape yShape = new Shape(batch.size(), w.steps(), net.outputSize());
-              NDArray y = window.create(w.y(), yShape);
-              NDArray mask = window.create(w.mask(), yShape);
+              NDArray y = Network.tensor(window, w.y(), yShape);
+              NDArray mask = Network.tensor(window, w.mask(), yShape);
               sum += maskedLossSum(out.y(), y, mask, cfg.loss()).getFloat();
               count += w.count();
             }
@@ -389,15 +568,17 @@ public final class RnnTrainer {
                   + s.length()
                   + " events, too short to split into training and validation: with chunkLength="
                   + cfg.chunkLength()
-                  + " and validationFraction="
+                  + ", validationFraction="
                   + cfg.validationFraction()
+                  + " and testFraction="
+                  + cfg.testFraction()
                   + " a series needs at least "
                   + minLength
                   + " events");
         }
         checkRows(s, "x", s.x(), inputSize);
         checkRows(s, "y", s.y(), outputSize);
-        trainEnd[i] = s.length() - validationLength(s.length(), cfg.validationFraction());
+        trainEnd[i] = trainEnd(s.length(), cfg);
       }
       if (inputSize < 1 || outputSize < 1) {
         throw new IllegalArgumentException(
@@ -415,7 +596,7 @@ public final class RnnTrainer {
         float[] y = new float[n * outputSize];
         Scaling.scaleInto(s.x(), 0, n, scaling.xMean(), scaling.xStd(), x, 0);
         Scaling.scaleInto(s.y(), 0, n, scaling.yMean(), scaling.yStd(), y, 0);
-        prepared.add(new Batch.Prepared(s.id(), n, trainEnd[i], x, y));
+        prepared.add(new Batch.Prepared(s.id(), n, trainEnd[i], validationEnd(n, cfg), x, y));
       }
       // Similar lengths side by side keep the padding small; ties keep the input order.
       prepared.sort(Comparator.comparingInt(Batch.Prepared::trainEnd).reversed());

@@ -16,11 +16,22 @@ record Scaling(float[] xMean, float[] xStd, float[] yMean, float[] yStd) {
   static Scaling fit(List<SeriesData> series, int[] trainEnd, int inputs, int outputs) {
     double[][] x = moments(series, trainEnd, inputs, true);
     double[][] y = moments(series, trainEnd, outputs, false);
-    return new Scaling(toFloat(x[0]), toFloat(x[1]), toFloat(y[0]), toFloat(y[1]));
+    return new Scaling(toFloat(x[0]), floored(x[1]), toFloat(y[0]), floored(y[1]));
   }
 
-  private static double[][] moments(
-      List<SeriesData> series, int[] trainEnd, int width, boolean features) {
+  private static float[] floored(double[] std) {
+    float[] out = new float[std.length];
+    for (int j = 0; j < std.length; j++) {
+      out[j] = std[j] < STD_FLOOR ? 1f : (float) std[j];
+    }
+    return out;
+  }
+
+  /**
+   * Mean and (population) standard deviation of every column of the features ({@code features}) or
+   * targets over rows {@code [0, trainEnd[i])} of every series {@code i}: {@code {mean, std}}.
+   */
+  static double[][] moments(List<SeriesData> series, int[] trainEnd, int width, boolean features) {
     double[] mean = new double[width];
     long count = 0;
     for (int i = 0; i < series.size(); i++) {
@@ -47,8 +58,7 @@ record Scaling(float[] xMean, float[] xStd, float[] yMean, float[] yStd) {
       }
     }
     for (int j = 0; j < width; j++) {
-      double s = Math.sqrt(std[j] / count);
-      std[j] = s < STD_FLOOR ? 1.0 : s;
+      std[j] = Math.sqrt(std[j] / count);
     }
     return new double[][] {mean, std};
   }

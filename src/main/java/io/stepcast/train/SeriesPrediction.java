@@ -9,8 +9,8 @@ package io.stepcast.train;
  *
  * @param id the series id
  * @param valStart index of the first validation event
- * @param predicted forecasts for every {@code t} in {@code [valStart, n)}, {@code [n -
- *     valStart][outputSize]}
+ * @param predicted forecasts for every {@code t} in {@code [valStart, validationEnd)} (the test
+ *     part after it is left out), {@code [validationEnd - valStart][outputSize]}
  * @param actual the targets for the same events
  */
 public record SeriesPrediction(String id, int valStart, float[][] predicted, float[][] actual) {}

@@ -1,8 +1,10 @@
 package io.stepcast.train;
 
 import io.stepcast.config.TopologySpec;
+import io.stepcast.engine.RecentInputs;
+import io.stepcast.engine.StepEngine;
+import io.stepcast.engine.StepListener;
 import io.stepcast.features.Event;
-import io.stepcast.features.FeaturePipeline;
 import io.stepcast.model.ModelException;
 import io.stepcast.model.StepModel;
 import io.stepcast.model.Stepper;
@@ -10,11 +12,10 @@ import io.stepcast.state.SeriesState;
 import java.util.List;
 
 /**
- * Runs an ONNX step model over history the way a serving instance runs it: one event at a time from
- * a fresh series state, features computed by the shared pipeline from the event and the state's
- * memory, the recurrent state carried in a {@link SeriesState}, one ONNX Runtime call per event.
- * The trainer uses it to prove that the exported model serves what it learned, and the promotion
- * gate uses it to score the live model on the same validation events.
+ * Runs an ONNX step model over history the way a serving instance runs it: through the same {@link
+ * StepEngine} the live forecaster calls, one event at a time from a fresh series state. The trainer
+ * uses it to prove that the exported model serves what it learned, and the promotion gate uses it
+ * to score the live model on the same validation events.
  */
 public final class ServingReplay {
   private ServingReplay() {}
@@ -28,46 +29,26 @@ public final class ServingReplay {
    */
   public static double[] forecasts(StepModel model, TopologySpec spec, List<Event> events)
       throws ModelException {
-    FeaturePipeline pipeline = new FeaturePipeline(spec);
-    if (model.inputSize() != pipeline.width()) {
-      throw new IllegalArgumentException(
-          "model "
-              + model.version()
-              + " takes "
-              + model.inputSize()
-              + " features, the pipeline computes "
-              + pipeline.width());
-    }
-    int[] sizes = new int[model.stateCount()];
-    for (int i = 0; i < sizes.length; i++) {
-      sizes[i] = model.stateSize(i);
-    }
-    int fieldCount = FeaturePipeline.inputFields(spec).size();
-    SeriesState st =
-        SeriesState.fresh(
-            model.version(), sizes, fieldCount, spec.model().ringBuffer(), pipeline.width());
-    float[] x = new float[pipeline.width()];
-    float[] y = new float[model.outputSize()];
     double[] out = new double[events.size()];
-    try (Stepper stepper = model.newStepper(1)) {
+    try (StepEngine engine = new StepEngine(spec, 1, RecentInputs.NONE, StepListener.NONE)) {
+      engine.use(model);
+      SeriesState st = null;
       for (int t = 0; t < events.size(); t++) {
         Event e = events.get(t).copy();
-        if (pipeline.carryForward(e, st) >= 0) {
+        int slot = engine.stepOne(e.seriesId(), e, st);
+        if (slot < 0) {
           throw new IllegalArgumentException(
-              "event "
-                  + t
-                  + " of series "
-                  + e.seriesId()
-                  + " has a missing value to carry forward");
+              "event " + t + " of series " + e.seriesId() + ": " + engine.refusalMessage());
         }
-        pipeline.features(e, st, x);
-        stepper.step(x, st.states(), y);
-        double forecast = pipeline.forecast(y[0], e.target());
-        pipeline.remember(e, st);
-        st.push(x);
-        st.advance(model.version(), forecast);
-        out[t] = forecast;
+        st = engine.state(slot);
+        out[t] = engine.forecast(slot);
+        engine.clear();
       }
+    } catch (IllegalStateException e) {
+      if (e.getCause() instanceof ModelException m) {
+        throw m;
+      }
+      throw e;
     }
     return out;
   }

@@ -11,9 +11,16 @@ import java.util.List;
  * @param epochs number of epochs run (fewer than the maximum when early stopping hit)
  * @param bestValLoss the lowest validation loss, in scaled units, with the configured loss function
  * @param validation per series, the best weights' forecasts over its validation part
+ * @param skippedUpdates updates skipped because their loss or gradient was not finite
+ * @param finalLearningRate the learning rate at the end (halved once per skipped update)
  */
 public record TrainResult(
-    RnnWeights weights, int epochs, double bestValLoss, List<SeriesPrediction> validation) {
+    RnnWeights weights,
+    int epochs,
+    double bestValLoss,
+    List<SeriesPrediction> validation,
+    int skippedUpdates,
+    double finalLearningRate) {
 
   /** Makes the list unmodifiable. */
   public TrainResult {

@@ -36,8 +36,11 @@ import java.util.regex.Pattern;
  * Finally {@link SeriesReplay#rows} computes the feature rows and labels.
  *
  * <p>A CSV source fails on the first bad record with an error naming the file, the row and the
- * column: training on silently mangled history is worse than not training. A topic source counts
- * rejected records by reason instead (the server has already dead-lettered them).
+ * column: training on silently mangled history is worse than not training. The one exception is a
+ * missing value (an empty cell) under {@code policies.missing: reject}: a running instance
+ * dead-letters such an event and carries on, so the trainer drops the row, counts it ({@code
+ * missing_field} in {@link Counts#rejected()}) and carries on too. A topic source counts every
+ * rejected record by reason (the server has already dead-lettered them).
  */
 public final class TrainingData {
 
@@ -70,7 +73,8 @@ public final class TrainingData {
    * What happened to the records read.
    *
    * @param records records read
-   * @param rejected records the parser rejected, by reason (topic source only: a CSV fails)
+   * @param rejected records the parser rejected, by reason (from a CSV only {@code missing_field}:
+   *     any other rejection fails the file)
    * @param skipped records skipped under the {@code skip} missing-value policy, or with a missing
    *     target under {@code carry_forward}
    * @param duplicates events dropped because their series already had an event at that time
@@ -204,7 +208,7 @@ public final class TrainingData {
       }
       RawRecord record = new RawRecord(key.getBytes(StandardCharsets.UTF_8), CsvReplay.toJson(row));
       ParseResult r = collector.offer(record);
-      if (r.kind() == ParseResult.Kind.REJECTED) {
+      if (r.kind() == ParseResult.Kind.REJECTED && r.reason() != Rejection.MISSING_FIELD) {
         throw row.error(columnOf(spec, csv, r, keyIndex), r.message());
       }
     }
@@ -323,7 +327,8 @@ public final class TrainingData {
         default:
           rejected.merge(r.reason(), 1L, Long::sum);
           if (rejectionSamples.size() < MAX_REJECTION_SAMPLES) {
-            rejectionSamples.add(r.reason().id() + ": " + r.message());
+            rejectionSamples.add(
+                r.reason().id() + ": " + r.message() + " (record " + records + ")");
           }
           break;
       }

@@ -11,10 +11,12 @@ import java.util.Map;
 
 /**
  * What a training run measured, written as JSON beside the model ({@code <version>.report.json})
- * and printed as a table: per series and overall, on each series' validation part (the last events,
- * never trained on), the model's error next to the persistence, seasonal-naive and linear
- * autoregressive forecasts' errors, all in the target's own units; and the two parity checks that
- * had to pass before the model was written.
+ * and printed as tables: per series and overall, the model's error next to the persistence,
+ * seasonal-naive and AR(p) forecasts' errors, all in the target's own units, on two held-out parts
+ * of every series: the <b>validation</b> part, which picked the epoch (early stopping) and so
+ * flatters the model a little, and after it the <b>test</b> part, which nothing was fitted or
+ * chosen on. Then the gate's figure and the two parity checks that had to pass before the model was
+ * written.
  *
  * @param pipeline the topology spec's name
  * @param version the model version
@@ -26,11 +28,18 @@ import java.util.Map;
  * @param epochs epochs run
  * @param bestValLoss the best validation loss (scaled units, the configured loss)
  * @param trainMillis wall time of the training itself
- * @param validationFraction the held-out fraction of each series
- * @param arLags lags of the linear autoregressive baseline
+ * @param validationFraction the validation fraction of each series
+ * @param testFraction the test fraction of each series (0: no test part)
+ * @param arOrder the order p of the AR(p) baseline
+ * @param arOrderChosenBy {@code spec} ({@code training.arOrder}) or how AIC chose it
+ * @param skippedUpdates updates skipped because their loss or gradient was not finite
+ * @param finalLearningRate the learning rate at the end (halved per skipped update)
+ * @param warnings one line each, e.g. a feature that is constant over the training data
  * @param data what happened to the records read
  * @param series per series figures
- * @param overall figures over every validation event of every series
+ * @param overall figures over every held-out event of every series
+ * @param gate the part the promotion gate compares on, and this model's MAE there (streamed through
+ *     the exported model)
  * @param parity the export and training/serving parity checks
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -46,10 +55,16 @@ public record TrainingReport(
     double bestValLoss,
     long trainMillis,
     double validationFraction,
-    int arLags,
+    double testFraction,
+    int arOrder,
+    String arOrderChosenBy,
+    int skippedUpdates,
+    double finalLearningRate,
+    List<String> warnings,
     TrainingData.Counts data,
     List<SeriesReport> series,
     SeriesReport overall,
+    Gate gate,
     Parity parity) {
 
   private static final ObjectMapper JSON =
@@ -63,19 +78,35 @@ public record TrainingReport(
   }
 
   /**
-   * One series' figures on its validation part ({@code id} is {@code "(all)"} for the overall row).
+   * The model's and the baselines' errors on one part.
    *
    * @param seasonalNaive null when the spec names no season
+   * @param linearAr the AR(p) baseline; null when a series is too short to fit it
+   */
+  public record PartScores(
+      Scores model, Scores persistence, Scores seasonalNaive, Scores linearAr) {}
+
+  /**
+   * One series' figures ({@code id} is {@code "(all)"} for the overall row).
+   *
+   * @param test null when there is no test part
    */
   public record SeriesReport(
       String id,
       int events,
       int trainRows,
       int validationRows,
-      Scores model,
-      Scores persistence,
-      Scores seasonalNaive,
-      Scores linearAr) {}
+      int testRows,
+      PartScores validation,
+      PartScores test) {}
+
+  /**
+   * What the promotion gate compares.
+   *
+   * @param part {@code test}, or {@code validation} when there is no test part
+   * @param mae this model's MAE on that part, streamed event by event through the exported model
+   */
+  public record Gate(String part, double mae) {}
 
   /**
    * The parity checks.
@@ -83,8 +114,8 @@ public record TrainingReport(
    * @param exportMaxAbsDiff largest difference between ONNX Runtime stepping and the trainer's
    *     forward pass over every row of every series (raw model outputs)
    * @param exportTolerance the largest allowed
-   * @param trainerMae the trainer's validation MAE (target units)
-   * @param servingMae the validation MAE of the exported model streamed event by event
+   * @param trainerMae the trainer's MAE on the held-out (validation and test) rows (target units)
+   * @param servingMae the same rows' MAE of the exported model streamed event by event
    * @param relativeDifference {@code |servingMae - trainerMae| / trainerMae}
    * @param relativeTolerance the largest allowed
    */
@@ -105,58 +136,83 @@ public record TrainingReport(
     }
   }
 
-  /** The per-series figures as a fixed-width text table, overall last. */
-  public String toTable() {
+  /**
+   * The per-series figures of the validation part ({@code test} false) or the test part as a
+   * fixed-width text table, overall last; empty when there is no test part.
+   */
+  public String toTable(boolean test) {
+    if (test && overall.test() == null) {
+      return "";
+    }
     boolean seasonal = season != null;
     List<String[]> rows = new ArrayList<>();
     List<String> head =
-        new ArrayList<>(List.of("series", "val n", "model MAE", "RMSE", "persist MAE", "RMSE"));
+        new ArrayList<>(
+            List.of(
+                "series", test ? "test n" : "val n", "model MAE", "RMSE", "persist MAE", "RMSE"));
     if (seasonal) {
       head.addAll(List.of("seasonal MAE", "RMSE"));
     }
-    head.addAll(List.of("AR(" + arLags + ") MAE", "RMSE", "MAE vs persist"));
+    head.addAll(List.of("AR(" + arOrder + ") MAE", "RMSE", "MAE vs persist"));
     rows.add(head.toArray(new String[0]));
     List<SeriesReport> all = new ArrayList<>(series);
     all.add(overall);
     for (SeriesReport s : all) {
+      PartScores p = test ? s.test() : s.validation();
       List<String> r = new ArrayList<>();
       r.add(s.id());
-      r.add(Long.toString(s.model().count()));
-      r.add(num(s.model().mae()));
-      r.add(num(s.model().rmse()));
-      r.add(num(s.persistence().mae()));
-      r.add(num(s.persistence().rmse()));
+      r.add(Long.toString(p.model().count()));
+      r.add(num(p.model().mae()));
+      r.add(num(p.model().rmse()));
+      r.add(num(p.persistence().mae()));
+      r.add(num(p.persistence().rmse()));
       if (seasonal) {
-        r.add(s.seasonalNaive() == null ? "-" : num(s.seasonalNaive().mae()));
-        r.add(s.seasonalNaive() == null ? "-" : num(s.seasonalNaive().rmse()));
+        r.add(p.seasonalNaive() == null ? "-" : num(p.seasonalNaive().mae()));
+        r.add(p.seasonalNaive() == null ? "-" : num(p.seasonalNaive().rmse()));
       }
-      r.add(num(s.linearAr() == null ? null : s.linearAr().mae()));
-      r.add(num(s.linearAr() == null ? null : s.linearAr().rmse()));
-      r.add(change(s.model().mae(), s.persistence().mae()));
+      r.add(num(p.linearAr() == null ? null : p.linearAr().mae()));
+      r.add(num(p.linearAr() == null ? null : p.linearAr().rmse()));
+      r.add(change(p.model().mae(), p.persistence().mae()));
       rows.add(r.toArray(new String[0]));
     }
     return format(rows);
   }
 
-  /** Figures for the model's spec ({@code training} metadata). */
+  /**
+   * Figures for the model's spec ({@code training} metadata): {@code val_*} on the validation part,
+   * {@code test_*} (with the baselines' {@code test_persistence_mae} and so on) on the test part.
+   */
   public Map<String, Double> figures() {
     Map<String, Double> m = new java.util.LinkedHashMap<>();
-    put(m, "val_mae", overall.model().mae());
-    put(m, "val_rmse", overall.model().rmse());
-    put(m, "persistence_mae", overall.persistence().mae());
-    put(m, "persistence_rmse", overall.persistence().rmse());
-    if (overall.seasonalNaive() != null) {
-      put(m, "seasonal_naive_mae", overall.seasonalNaive().mae());
-      put(m, "seasonal_naive_rmse", overall.seasonalNaive().rmse());
+    PartScores v = overall.validation();
+    put(m, "val_mae", v.model().mae());
+    put(m, "val_rmse", v.model().rmse());
+    putBaselines(m, "", v);
+    m.put("val_events", (double) v.model().count());
+    PartScores t = overall.test();
+    if (t != null) {
+      put(m, "test_mae", t.model().mae());
+      put(m, "test_rmse", t.model().rmse());
+      putBaselines(m, "test_", t);
+      m.put("test_events", (double) t.model().count());
     }
-    if (overall.linearAr() != null) {
-      put(m, "linear_ar_mae", overall.linearAr().mae());
-      put(m, "linear_ar_rmse", overall.linearAr().rmse());
-    }
-    m.put("val_events", (double) overall.model().count());
+    m.put("ar_order", (double) arOrder);
     m.put("epochs", (double) epochs);
     m.put("best_val_loss", bestValLoss);
     return m;
+  }
+
+  private static void putBaselines(Map<String, Double> m, String prefix, PartScores p) {
+    put(m, prefix + "persistence_mae", p.persistence().mae());
+    put(m, prefix + "persistence_rmse", p.persistence().rmse());
+    if (p.seasonalNaive() != null) {
+      put(m, prefix + "seasonal_naive_mae", p.seasonalNaive().mae());
+      put(m, prefix + "seasonal_naive_rmse", p.seasonalNaive().rmse());
+    }
+    if (p.linearAr() != null) {
+      put(m, prefix + "linear_ar_mae", p.linearAr().mae());
+      put(m, prefix + "linear_ar_rmse", p.linearAr().rmse());
+    }
   }
 
   private static void put(Map<String, Double> m, String key, Double v) {

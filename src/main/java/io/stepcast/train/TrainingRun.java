@@ -2,7 +2,6 @@ package io.stepcast.train;
 
 import io.stepcast.config.TopologySpec;
 import io.stepcast.features.FeaturePipeline;
-import io.stepcast.model.CellType;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ModelException;
 import io.stepcast.model.ModelSpec;
@@ -13,8 +12,10 @@ import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -85,26 +86,53 @@ public final class TrainingRun {
    * maxEpochs} override it when not null.
    */
   public static TrainConfig config(TopologySpec spec, Long seed, Integer maxEpochs) {
-    TopologySpec.Training t = spec.training();
-    return new TrainConfig(
-        CellType.of(t.cell()),
-        t.layers(),
-        t.hiddenSize(),
-        t.dropout(),
-        t.learningRate(),
-        maxEpochs != null ? maxEpochs : t.maxEpochs(),
-        t.chunkLength(),
-        t.gradientClip(),
-        t.patience(),
-        t.validationFraction(),
-        seed != null ? seed : t.seed(),
-        TrainConfig.Loss.valueOf(t.loss().toUpperCase(Locale.ROOT)),
-        TrainConfig.defaults().batchSeries());
+    TrainConfig cfg = TrainConfig.of(spec.training());
+    if (maxEpochs != null) {
+      cfg = cfg.withMaxEpochs(maxEpochs);
+    }
+    return seed != null ? cfg.withSeed(seed) : cfg;
   }
 
   /** The first validation row of a series with {@code rows} rows under {@code cfg}. */
   public static int validationStart(int rows, TrainConfig cfg) {
-    return rows - RnnTrainer.validationLength(rows, cfg.validationFraction());
+    return RnnTrainer.trainEnd(rows, cfg);
+  }
+
+  /** The first test row of a series with {@code rows} rows ({@code rows} when there is none). */
+  public static int testStart(int rows, TrainConfig cfg) {
+    return RnnTrainer.validationEnd(rows, cfg);
+  }
+
+  /**
+   * The part of every series the promotion gate scores: the test part when there is one (neither
+   * model picked anything on it), else the validation part (the new model picked its epoch there,
+   * which favours it: the gate says so).
+   */
+  public static Part gatePart(TrainConfig cfg) {
+    return cfg.testFraction() > 0 ? Part.TEST : Part.VALIDATION;
+  }
+
+  /** The held-out parts of a series scored in the report. */
+  public enum Part {
+    /** Rows after the training part up to the test part: they pick the epoch (early stopping). */
+    VALIDATION,
+    /** The last rows: never trained on, never used to pick anything. */
+    TEST,
+    /** Validation and test together: every row the trainer did not learn from. */
+    HELD_OUT;
+
+    /** Lowercase name, as in the report. */
+    public String id() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    int from(int rows, TrainConfig cfg) {
+      return this == TEST ? testStart(rows, cfg) : validationStart(rows, cfg);
+    }
+
+    int to(int rows, TrainConfig cfg) {
+      return this == VALIDATION ? testStart(rows, cfg) : rows;
+    }
   }
 
   /**
@@ -133,17 +161,23 @@ public final class TrainingRun {
         throw new IllegalArgumentException(
             String.format(
                 Locale.ROOT,
-                "series '%s' has %d events, too short to split into training and validation: with"
-                    + " chunkLength=%d and validationFraction=%s a series needs at least %d events"
-                    + " (the last event only serves as the label of the one before)",
+                "series '%s' has %d events, too short to split into training, validation and test:"
+                    + " with chunkLength=%d, validationFraction=%s and testFraction=%s a series"
+                    + " needs at least %d events (the last event only serves as the label of the"
+                    + " one before)",
                 s.id(),
                 s.length(),
                 cfg.chunkLength(),
                 cfg.validationFraction(),
+                cfg.testFraction(),
                 minRows + 1));
       }
     }
     FeaturePipeline pipeline = new FeaturePipeline(spec);
+    List<String> warnings = warnings(pipeline, data, cfg);
+    for (String warning : warnings) {
+      LOG.warn(warning);
+    }
     long start = System.nanoTime();
     TrainResult trained = new RnnTrainer().train(data.seriesData(), cfg, listener);
     long trainMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -153,7 +187,7 @@ public final class TrainingRun {
     for (TrainingData.Series s : data.series()) {
       trainerOutputs.add(RnnTrainer.forward(w, s.rows().x()));
     }
-    Scoring scoring = new Scoring(spec, cfg, pipeline, data);
+    Scoring scoring = new Scoring(cfg, data);
     for (int i = 0; i < data.series().size(); i++) {
       TrainingData.Series s = data.series().get(i);
       float[][] y = trainerOutputs.get(i);
@@ -163,7 +197,9 @@ public final class TrainingRun {
       }
       scoring.model(i, forecasts);
     }
-    TrainingReport draft = scoring.report(version, trained, trainMillis, null);
+    BaselineScoring baselines = new BaselineScoring(spec, cfg, pipeline, data);
+    TrainingReport draft =
+        scoring.report(spec, baselines, version, trained, trainMillis, warnings, null, null);
 
     float[][] goldenX = goldenInputs(data);
     float[][] goldenY = RnnTrainer.forward(w, goldenX);
@@ -175,6 +211,7 @@ public final class TrainingRun {
     byte[] onnx = StepModelBuilder.build(w, modelSpec);
 
     TrainingReport.Parity parity;
+    TrainingReport.Gate gate;
     try (StepModel model = StepModel.load(onnx, ExecutionConfig.cpu())) {
       double maxDiff = 0;
       String where = "";
@@ -202,12 +239,14 @@ public final class TrainingRun {
                 + EXPORT_TOLERANCE
                 + "; the model was not written");
       }
-      Scoring served = new Scoring(spec, cfg, pipeline, data);
+      Scoring served = new Scoring(cfg, data);
       for (int i = 0; i < data.series().size(); i++) {
         served.model(i, ServingReplay.forecasts(model, spec, data.series().get(i).events()));
       }
-      double trainerMae = scoring.overallModel().mae();
-      double servingMae = served.overallModel().mae();
+      double trainerMae = scoring.overall(Part.HELD_OUT).mae();
+      double servingMae = served.overall(Part.HELD_OUT).mae();
+      Part gatePart = gatePart(cfg);
+      gate = new TrainingReport.Gate(gatePart.id(), served.overall(gatePart).mae());
       double rel = Math.abs(servingMae - trainerMae) / Math.max(trainerMae, 1e-12);
       parity =
           new TrainingReport.Parity(
@@ -216,7 +255,7 @@ public final class TrainingRun {
         throw new ParityException(
             String.format(
                 Locale.ROOT,
-                "training/serving parity failed: streaming the validation events through the"
+                "training/serving parity failed: streaming the held-out events through the"
                     + " exported model gives MAE %.6f, the trainer %.6f (%.2f%% apart, more than"
                     + " %.0f%%); the model was not written",
                 servingMae,
@@ -232,22 +271,68 @@ public final class TrainingRun {
         parity.servingMae(),
         parity.trainerMae());
     return new Result(
-        version, onnx, scoring.report(version, trained, trainMillis, parity), trained);
+        version,
+        onnx,
+        scoring.report(spec, baselines, version, trained, trainMillis, warnings, parity, gate),
+        trained);
   }
 
   /**
-   * Scores a model on the same validation events a training run scores, streaming each series
-   * through it event by event from its first event (the way the promotion gate judges the live
-   * model).
+   * Scores a model on the part of every series the promotion gate uses ({@link #gatePart}),
+   * streaming each series through it event by event from its first event, as a training run scores
+   * its own model for {@link TrainingReport#gate()}.
    */
   public static Accuracy evaluate(
       StepModel model, TopologySpec spec, TrainingData data, TrainConfig cfg)
       throws ModelException {
-    Scoring s = new Scoring(spec, cfg, new FeaturePipeline(spec), data);
+    Scoring s = new Scoring(cfg, data);
     for (int i = 0; i < data.series().size(); i++) {
       s.model(i, ServingReplay.forecasts(model, spec, data.series().get(i).events()));
     }
-    return s.overallModel();
+    return s.overall(gatePart(cfg));
+  }
+
+  /**
+   * One line per model input that is constant over the training parts of every series (for example
+   * {@code hour_of_day} on daily data): the network cannot learn from it, and the scaling maps it
+   * to zero. The same test as the scaling's ({@link Scaling#STD_FLOOR}).
+   */
+  static List<String> warnings(FeaturePipeline pipeline, TrainingData data, TrainConfig cfg) {
+    List<SeriesData> series = data.seriesData();
+    int[] trainEnd = new int[series.size()];
+    for (int i = 0; i < trainEnd.length; i++) {
+      trainEnd[i] = RnnTrainer.trainEnd(series.get(i).length(), cfg);
+    }
+    List<String> out = new ArrayList<>();
+    if (series.isEmpty()) {
+      return out;
+    }
+    double[][] moments = Scaling.moments(series, trainEnd, pipeline.width(), true);
+    // One line per spec feature: a calendar feature's sine and cosine columns are one feature.
+    Map<String, String> constant = new LinkedHashMap<>();
+    for (int j = 0; j < pipeline.width(); j++) {
+      if (moments[1][j] < Scaling.STD_FLOOR) {
+        String column = pipeline.columns().get(j);
+        String feature =
+            column.endsWith(":sin") || column.endsWith(":cos")
+                ? column.substring(0, column.length() - 4)
+                : column;
+        constant.merge(
+            feature,
+            String.format(Locale.ROOT, "%s = %.6g", column, moments[0][j]),
+            (a, b) -> a + ", " + b);
+      }
+    }
+    for (Map.Entry<String, String> e : constant.entrySet()) {
+      out.add(
+          "warning: feature '"
+              + e.getKey()
+              + "' is constant over the training data ("
+              + e.getValue()
+              + "): the model cannot learn from it; remove it from the spec's features (e.g."
+              + " hour_of_day on daily data)");
+    }
+    return out;
   }
 
   private static float[][] goldenInputs(TrainingData data) {
@@ -273,123 +358,116 @@ public final class TrainingRun {
         + " with nothing to carry forward";
   }
 
-  /** Errors of the model and the baselines on every series' validation rows. */
+  /** Errors of the model (and, in the report, the baselines) on every series' held-out rows. */
   private static final class Scoring {
-    private final TopologySpec spec;
     private final TrainConfig cfg;
-    private final FeaturePipeline pipeline;
     private final TrainingData data;
-    private final Accuracy.Sum[] model;
+    private final double[][] forecasts;
 
-    Scoring(TopologySpec spec, TrainConfig cfg, FeaturePipeline pipeline, TrainingData data) {
-      this.spec = spec;
+    Scoring(TrainConfig cfg, TrainingData data) {
       this.cfg = cfg;
-      this.pipeline = pipeline;
       this.data = data;
-      this.model = new Accuracy.Sum[data.series().size()];
+      this.forecasts = new double[data.series().size()][];
     }
 
-    /** Scores forecasts of series i: {@code forecasts[t]} is the forecast of event t+1. */
-    void model(int i, double[] forecasts) {
+    /** Keeps the forecasts of series i: {@code forecasts[t]} is the forecast of event t+1. */
+    void model(int i, double[] f) {
+      forecasts[i] = f;
+    }
+
+    /** The model's errors on {@code part} of series {@code i}. */
+    Accuracy.Sum sum(int i, Part part) {
       TrainingData.Series s = data.series().get(i);
       int rows = s.rows().x().length;
-      Accuracy.Sum sum = new Accuracy.Sum();
       double[] targets = s.rows().targets();
-      for (int t = validationStart(rows, cfg); t < rows; t++) {
-        sum.add(targets[t + 1] - forecasts[t]);
+      Accuracy.Sum sum = new Accuracy.Sum();
+      for (int t = part.from(rows, cfg); t < part.to(rows, cfg); t++) {
+        sum.add(targets[t + 1] - forecasts[i][t]);
       }
-      model[i] = sum;
+      return sum;
     }
 
-    Accuracy overallModel() {
+    Accuracy overall(Part part) {
       Accuracy.Sum all = new Accuracy.Sum();
-      for (Accuracy.Sum s : model) {
-        all.add(s);
+      for (int i = 0; i < forecasts.length; i++) {
+        all.add(sum(i, part));
       }
       return all.accuracy();
     }
 
     TrainingReport report(
-        String version, TrainResult trained, long trainMillis, TrainingReport.Parity parity) {
-      Integer season = spec.target().season();
-      Accuracy.Sum allModel = new Accuracy.Sum();
-      Accuracy.Sum allPersist = new Accuracy.Sum();
-      Accuracy.Sum allSeasonal = new Accuracy.Sum();
-      Accuracy.Sum allAr = new Accuracy.Sum();
-      boolean arOk = true;
-      int allRows = 0;
-      int allTrain = 0;
-      int allEvents = 0;
+        TopologySpec spec,
+        BaselineScoring baselines,
+        String version,
+        TrainResult trained,
+        long trainMillis,
+        List<String> warnings,
+        TrainingReport.Parity parity,
+        TrainingReport.Gate gate) {
+      boolean test = cfg.testFraction() > 0;
       List<TrainingReport.SeriesReport> per = new ArrayList<>();
+      BaselineScoring.Sums allVal = new BaselineScoring.Sums();
+      BaselineScoring.Sums allTest = new BaselineScoring.Sums();
+      int allEvents = 0;
+      int allTrain = 0;
+      int allValRows = 0;
+      int allTestRows = 0;
       for (int i = 0; i < data.series().size(); i++) {
         TrainingData.Series s = data.series().get(i);
-        var rows = s.rows();
-        int n = rows.x().length;
-        int v = validationStart(n, cfg);
-        Accuracy.Sum persist = new Accuracy.Sum();
-        Accuracy.Sum seasonal = new Accuracy.Sum();
-        Accuracy.Sum ar = new Accuracy.Sum();
-        Baselines.LinearAr fit = null;
-        try {
-          fit = Baselines.LinearAr.fit(rows, v, Baselines.AR_LAGS);
-        } catch (IllegalArgumentException e) {
-          arOk = false;
-          LOG.warn("series {}: no linear AR baseline: {}", s.id(), e.getMessage());
-        }
-        for (int t = v; t < n; t++) {
-          double actual = rows.targets()[t + 1];
-          persist.add(actual - Baselines.persistence(rows, t));
-          if (season != null) {
-            seasonal.add(actual - Baselines.seasonalNaive(rows, t, season));
-          }
-          if (fit != null) {
-            ar.add(actual - fit.forecast(rows, t, pipeline));
-          }
-        }
-        allModel.add(model[i]);
-        allPersist.add(persist);
-        allSeasonal.add(seasonal);
-        allAr.add(ar);
-        allRows += n - v;
-        allTrain += v;
+        int rows = s.rows().x().length;
+        int v = validationStart(rows, cfg);
+        int te = testStart(rows, cfg);
+        BaselineScoring.Sums val = baselines.score(i, v, te).withModel(sum(i, Part.VALIDATION));
+        BaselineScoring.Sums tst = baselines.score(i, te, rows).withModel(sum(i, Part.TEST));
+        allVal.add(val);
+        allTest.add(tst);
         allEvents += s.length();
+        allTrain += v;
+        allValRows += te - v;
+        allTestRows += rows - te;
         per.add(
             new TrainingReport.SeriesReport(
                 s.id(),
                 s.length(),
                 v,
-                n - v,
-                TrainingReport.Scores.of(model[i].accuracy()),
-                TrainingReport.Scores.of(persist.accuracy()),
-                season == null ? null : TrainingReport.Scores.of(seasonal.accuracy()),
-                fit == null ? null : TrainingReport.Scores.of(ar.accuracy())));
+                te - v,
+                rows - te,
+                val.part(baselines.season() != null, baselines.arFitted(i)),
+                test ? tst.part(baselines.season() != null, baselines.arFitted(i)) : null));
       }
       TrainingReport.SeriesReport overall =
           new TrainingReport.SeriesReport(
               "(all)",
               allEvents,
               allTrain,
-              allRows,
-              TrainingReport.Scores.of(allModel.accuracy()),
-              TrainingReport.Scores.of(allPersist.accuracy()),
-              season == null ? null : TrainingReport.Scores.of(allSeasonal.accuracy()),
-              arOk ? TrainingReport.Scores.of(allAr.accuracy()) : null);
+              allValRows,
+              allTestRows,
+              allVal.part(baselines.season() != null, baselines.arFittedEverywhere()),
+              test
+                  ? allTest.part(baselines.season() != null, baselines.arFittedEverywhere())
+                  : null);
       return new TrainingReport(
           spec.name(),
           version,
           data.source(),
           spec.target().field(),
           spec.target().transform().name().toLowerCase(Locale.ROOT),
-          season,
+          baselines.season(),
           cfg.cell().id() + " " + cfg.layers() + "x" + cfg.hiddenSize(),
           trained.epochs(),
           trained.bestValLoss(),
           trainMillis,
           cfg.validationFraction(),
-          Baselines.AR_LAGS,
+          cfg.testFraction(),
+          baselines.arOrder(),
+          baselines.arOrderChosenBy(),
+          trained.skippedUpdates(),
+          trained.finalLearningRate(),
+          List.copyOf(warnings),
           data.counts(),
           per,
           overall,
+          gate,
           parity);
     }
   }

@@ -63,7 +63,10 @@ class TrainCommandTest {
         .contains("model MAE")
         .contains("persist MAE")
         .contains("seasonal MAE")
-        .contains("AR(4) MAE")
+        .containsPattern("AR\\(\\d+\\) MAE")
+        .contains("validation part (it picked the epoch")
+        .contains("test part (never used to fit or choose anything)")
+        .containsPattern("AR order \\d+ \\(aic")
         .contains("export parity")
         .contains("training/serving parity")
         .contains("not published");
@@ -94,7 +97,8 @@ class TrainCommandTest {
             "3");
     assertThat(refused).as(out + err).isEqualTo(4);
     assertThat(out).contains("NOT publishing: not better, refused").contains("live model synth-");
-    assertThat(out).containsPattern("new model synth-\\S+: validation MAE \\d");
+    assertThat(out).containsPattern("new model synth-\\S+: test MAE \\d");
+    assertThat(out).contains("on the test part");
     assertThat(models(live)).hasSize(1);
 
     int forced =
@@ -144,5 +148,41 @@ class TrainCommandTest {
     assertThat(run("train", "-t", spec.toString(), "--csv", csv.toString())).isEqualTo(2);
     assertThat(err)
         .contains("error: " + csv + ": row 1, column 1: no header row (the input is empty)");
+  }
+
+  @Test
+  void shouldReportADivergedTrainingInOneLineWithTheCause() throws Exception {
+    // An absurd level in the validation part of site-0 (hour 240 of 300): every validation loss
+    // overflows float32, so no epoch can be kept.
+    List<String> lines = new java.util.ArrayList<>(Files.readAllLines(csv));
+    lines.set(241, lines.get(241).replaceAll(",[^,]*$", ",1e30"));
+    Files.write(csv, lines);
+
+    int code = run("train", "-t", spec.toString(), "--csv", csv.toString(), "--epochs", "2");
+
+    assertThat(code).as(out + err).isEqualTo(2);
+    assertThat(err.strip().lines().filter(l -> l.startsWith("error: ")))
+        .singleElement()
+        .asString()
+        .startsWith("error: training diverged: the validation loss was never finite in 2 epochs")
+        .contains("look for an outlier");
+    assertThat(err).doesNotContain("Exception").doesNotContain("\tat ");
+  }
+
+  @Test
+  void shouldDropAndReportRowsWithAMissingCellUnderTheRejectPolicy() throws Exception {
+    Files.writeString(
+        spec,
+        Files.readString(spec)
+            .replace("policies: {missing: carry_forward}", "policies: {missing: reject}"));
+
+    int code = run("train", "-t", spec.toString(), "--csv", csv.toString(), "--epochs", "2");
+
+    // 2 sites x 300 hours, a blank load cell at hours 7, 57, ..., 257 of each: 12 rows dropped.
+    assertThat(code).as(out + err).isZero();
+    assertThat(out)
+        .contains("600 records -> 2 series, 588 events")
+        .contains("rejected 12 records (missing_field 12)")
+        .contains("dropped under policies.missing: reject");
   }
 }

@@ -9,7 +9,12 @@ import io.stepcast.config.TopologySpec.TargetTransform;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -135,5 +140,191 @@ class SpecLoaderTest {
         .containsEntry("topics.deadLetter", "STEPCAST_TOPICS_DEAD_LETTER")
         .containsEntry("execution.fallbackToCpu", "STEPCAST_EXECUTION_FALLBACK_TO_CPU")
         .containsEntry("features", "STEPCAST_FEATURES");
+  }
+
+  // ---- one declaration: defaults, names and limits come from SpecSettings ----
+
+  @Test
+  void shouldFillEveryDeclaredDefault() throws IOException {
+    TopologySpec s = SpecLoader.load(write(MINIMAL), Map.of());
+    for (Setting setting : SpecSettings.SPEC) {
+      if (setting.hasDefault()) {
+        Object expected = setting.defaultFor("demo");
+        Object actual = setting.valueIn(s);
+        assertThat(actual instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : actual)
+            .as(setting.path())
+            .isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
+  void shouldTakeATextVariableAsItIsNotAsYaml() throws IOException {
+    TopologySpec s =
+        SpecLoader.load(
+            write(MINIMAL), Map.of("STEPCAST_CSV_KEY", "007", "STEPCAST_TARGET_FIELD", "yes"));
+    assertThat(s.csv().key()).isEqualTo("007");
+    assertThat(s.target().field()).isEqualTo("yes");
+  }
+
+  @Test
+  void shouldTreatAnEmptySectionOrListAsTheDefaults() throws IOException {
+    TopologySpec s = SpecLoader.load(write(MINIMAL + "csv:\nfeatures:\n"), Map.of());
+    assertThat(s.features()).isEmpty();
+    assertThat(s.csv()).isNotNull();
+  }
+
+  // ---- operator mistakes: one line naming the source, the field and the fix ----
+
+  @Test
+  void shouldNameTheNearestVariableForAMisspeltOverride() throws IOException {
+    Path f = write(MINIMAL);
+    assertOneLine(
+        () -> SpecLoader.load(f, Map.of("STEPCAST_TRAGET_FIELD", "temperature")),
+        "environment variable STEPCAST_TRAGET_FIELD",
+        "rename it to STEPCAST_TARGET_FIELD (target.field)");
+    assertOneLine(
+        () -> SpecLoader.load(f, Map.of("STEPCAST_TOPICS_DEADLETTER", "dlq")),
+        "environment variable STEPCAST_TOPICS_DEADLETTER",
+        "rename it to STEPCAST_TOPICS_DEAD_LETTER (topics.deadLetter)");
+    assertOneLine(
+        () -> SpecLoader.load(f, Map.of("STEPCAST_BOOTSTRAP_SERVER", "kafka:9092")),
+        "STEPCAST_BOOTSTRAP_SERVER",
+        "rename it to STEPCAST_BOOTSTRAP_SERVERS");
+    assertOneLine(
+        () -> SpecLoader.load(f, Map.of("STEPCAST_HTTP_PROT", "8080")),
+        "STEPCAST_HTTP_PROT",
+        "rename it to STEPCAST_HTTP_PORT");
+    assertOneLine(
+        () -> SpecLoader.load(f, Map.of("STEPCAST_WHATEVER_ELSE_ENTIRELY", "1")),
+        "environment variable STEPCAST_WHATEVER_ELSE_ENTIRELY",
+        "unset it");
+  }
+
+  @Test
+  void shouldAcceptEveryVariableStepcastReadsBesidesSpecFields() throws IOException {
+    Map<String, String> env = new HashMap<>();
+    env.put("STEPCAST_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT");
+    env.put("STEPCAST_KAFKA_GROUP_INSTANCE_ID", "pod-0");
+    env.put("STEPCAST_TORCH_THREADS", "2");
+    env.put("STEPCAST_LOG_LEVEL", "DEBUG");
+    env.put("STEPCAST_TOPOLOGY", "x.yaml");
+    env.put("STEPCAST_BOOTSTRAP_SERVERS", "kafka:9092");
+    env.put("STEPCAST_STATE_DIR", "/var/lib/stepcast");
+    env.put("STEPCAST_HTTP_PORT", "8080");
+    env.put("STEPCAST_MODEL_DIR", "/models");
+    env.put("STEPCAST_APPLICATION_SERVER", "pod-0:8080");
+    env.put("STEPCAST_SOME_NEW_OPTION", "read by a command-line option");
+    // What Kubernetes sets for a Service named stepcast when service links are on.
+    env.put("STEPCAST_SERVICE_HOST", "10.0.0.7");
+    env.put("STEPCAST_SERVICE_PORT_HTTP", "8080");
+    env.put("STEPCAST_PORT", "tcp://10.0.0.7:8080");
+    env.put("STEPCAST_PORT_8080_TCP_ADDR", "10.0.0.7");
+    env.put("STEPCAST_HEADLESS_SERVICE_HOST", "10.0.0.8");
+    env.put("OTHER_VARIABLE", "ignored");
+    TopologySpec s = SpecLoader.load(write(MINIMAL), env, Set.of("STEPCAST_SOME_NEW_OPTION"));
+    assertThat(s.name()).isEqualTo("demo");
+  }
+
+  @Test
+  void shouldRejectADirectoryGivenAsTheSpecNamingItsYamlFiles() throws IOException {
+    Files.writeString(dir.resolve("weather.yaml"), MINIMAL);
+    assertOneLine(
+        () -> SpecLoader.load(dir, Map.of()),
+        dir + ": is a directory, not a spec file",
+        "one of: weather.yaml");
+  }
+
+  @Test
+  void shouldRejectDeeplyNestedYamlInOneLine() throws IOException {
+    StringBuilder block = new StringBuilder("name: demo\n");
+    for (int i = 0; i < 200; i++) {
+      block.append(" ".repeat(i)).append("a").append(i).append(":\n");
+    }
+    block.append(" ".repeat(200)).append("b: 1\n");
+    for (String yaml :
+        List.of(
+            block.toString(),
+            "name:\n" + "- ".repeat(5000) + "1\n",
+            "name: " + "[".repeat(5000) + "]".repeat(5000) + "\n",
+            "name: " + "{a: ".repeat(5000) + "1" + "}".repeat(5000) + "\n")) {
+      Path f = write(yaml);
+      assertOneLine(() -> SpecLoader.load(f, Map.of()), f.toString(), "nested deeper than 64");
+    }
+  }
+
+  @Test
+  void shouldRejectAnOversizedFile() throws IOException {
+    Path f = write(MINIMAL + "# " + "x".repeat(2 << 20) + "\n");
+    assertOneLine(() -> SpecLoader.load(f, Map.of()), "too large for a topology spec", "Fix: ");
+  }
+
+  @Test
+  void shouldRejectANegativeCudaDevice() throws IOException {
+    Path f = write(MINIMAL + "execution:\n  cudaDeviceId: -7\n");
+    assertOneLine(
+        () -> SpecLoader.load(f, Map.of()),
+        f + ": field 'execution.cudaDeviceId': is -7, must be from 0 to 255",
+        "e.g. 0");
+  }
+
+  @Test
+  void shouldRejectAbsurdThreadCountsFromTheFileOrTheEnvironment() throws IOException {
+    Path f = write(MINIMAL + "processing:\n  numStreamThreads: 100000\n");
+    assertOneLine(
+        () -> SpecLoader.load(f, Map.of()),
+        "field 'processing.numStreamThreads': is 100000, must be from 1 to 256",
+        "Fix: ");
+    assertOneLine(
+        () -> SpecLoader.load(write(MINIMAL), Map.of("STEPCAST_EXECUTION_INTRA_OP_THREADS", "0")),
+        "(overridden by environment variable STEPCAST_EXECUTION_INTRA_OP_THREADS)",
+        "field 'execution.intraOpThreads': is 0");
+    assertOneLine(
+        () ->
+            SpecLoader.load(
+                write(MINIMAL), Map.of("STEPCAST_PROCESSING_NUM_STREAM_THREADS", "99999999999")),
+        "STEPCAST_PROCESSING_NUM_STREAM_THREADS",
+        "processing.numStreamThreads");
+  }
+
+  @Test
+  void shouldNameTheNearestFieldForAnUnknownOne() throws IOException {
+    Path top = write(MINIMAL + "procesing:\n  numStreamThreads: 2\n");
+    assertOneLine(
+        () -> SpecLoader.load(top, Map.of()),
+        "field 'procesing': unknown field 'procesing'",
+        "did you mean 'processing'?");
+    Path nested = write(MINIMAL + "  trasnform: none\n");
+    assertOneLine(
+        () -> SpecLoader.load(nested, Map.of()),
+        "field 'target.trasnform'",
+        "did you mean 'target.transform'?");
+    Path inList = write(MINIMAL + "features:\n  - feild: pressure\n");
+    assertOneLine(
+        () -> SpecLoader.load(inList, Map.of()),
+        "field 'features[0].feild'",
+        "did you mean 'field'?");
+    Path far = write(MINIMAL + "zzzzzzzz: 1\n");
+    assertOneLine(
+        () -> SpecLoader.load(far, Map.of()), "unknown field 'zzzzzzzz'", "valid at the top level");
+  }
+
+  @Test
+  void shouldNameTheTypeForAValueOfTheWrongType() throws IOException {
+    Path f = write(MINIMAL + "topics:\n  partitions: many\n");
+    assertOneLine(() -> SpecLoader.load(f, Map.of()), "topics.partitions", "Fix: ");
+  }
+
+  /** The error is a ConfigException of one line that contains every given part. */
+  private static void assertOneLine(ThrowingCallable load, String... parts) {
+    assertThatThrownBy(load)
+        .isInstanceOf(ConfigException.class)
+        .satisfies(
+            e -> {
+              assertThat(e.getMessage()).doesNotContain("\n").contains("Fix: ");
+              for (String p : parts) {
+                assertThat(e.getMessage()).contains(p);
+              }
+            });
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.stepcast.config.SpecFixtures;
+import io.stepcast.config.TopologySpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -69,5 +70,48 @@ class FeaturePipelineTest {
     assertThat(rows.x()[1][0]).isEqualTo(2f);
     assertThat(rows.y()[0][0]).isEqualTo(2f);
     assertThat(rows.y()[1][0]).isEqualTo(-1f);
+  }
+
+  @Test
+  void shouldEncodeTheMonthOfTheYearWithATwelveMonthPeriod() {
+    TopologySpec w = SpecFixtures.weather();
+    TopologySpec spec =
+        new TopologySpec(
+            w.name(),
+            w.applicationId(),
+            w.topics(),
+            w.seriesId(),
+            w.timestamp(),
+            List.of(
+                new TopologySpec.Feature(null, TopologySpec.CalendarFeature.MONTH_OF_YEAR, null)),
+            w.target(),
+            w.model(),
+            w.policies(),
+            w.training(),
+            w.execution(),
+            w.processing(),
+            w.csv());
+    FeaturePipeline p = new FeaturePipeline(spec);
+    assertThat(p.columns())
+        .containsExactly("temperature:difference", "month_of_year:sin", "month_of_year:cos");
+    // Phase (month - 1 + (day - 1 + hour / 24) / daysInMonth) / 12.
+    assertThat(monthPhase(p, "2021-01-01T00:00:00Z")).isCloseTo(0.0, within(1e-6));
+    assertThat(monthPhase(p, "2021-04-01T00:00:00Z")).isCloseTo(0.25, within(1e-6));
+    assertThat(monthPhase(p, "2021-07-01T00:00:00Z")).isCloseTo(0.5, within(1e-6));
+    // Mid-February of a leap year: 1 + 14.5 / 29 months into the year.
+    assertThat(monthPhase(p, "2024-02-15T12:00:00Z")).isCloseTo((1 + 14.5 / 29) / 12, within(1e-6));
+    assertThat(monthPhase(p, "2021-12-31T23:00:00Z"))
+        .isCloseTo((11 + (30 + 23 / 24.0) / 31) / 12, within(1e-6));
+  }
+
+  /** The phase in [0, 1) recovered from the sine and cosine columns. */
+  private static double monthPhase(FeaturePipeline p, String time) {
+    float[] x = new float[p.width()];
+    p.features(
+        Event.of("s", java.time.Instant.parse(time).toEpochMilli(), 1.0),
+        new SeriesReplay.Memory(0),
+        x);
+    double phase = Math.atan2(x[1], x[2]) / (2 * Math.PI);
+    return phase < -1e-9 ? phase + 1 : phase;
   }
 }

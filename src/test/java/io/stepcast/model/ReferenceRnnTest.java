@@ -83,4 +83,39 @@ class ReferenceRnnTest {
     assertThat((double) state[0][0]).isCloseTo(hNext, within(1e-7));
     assertThat((double) out[0]).isCloseTo(1.5 * hNext, within(1e-6));
   }
+
+  @Test
+  void shouldFollowPyTorchTanhRnnEquationsForTwoUnits() {
+    // One block: h' = tanh(W_ih x + b_ih + W_hh h + b_hh), two units, two features.
+    RnnWeights w =
+        new RnnWeights(
+            CellType.RNN,
+            2,
+            2,
+            1,
+            1,
+            new float[][] {{0.3f, -0.2f, 0.5f, 0.1f}},
+            new float[][] {{0.4f, -0.7f, 0.2f, 0.6f}},
+            new float[][] {{0.1f, -0.3f}},
+            new float[][] {{0.05f, 0.2f}},
+            new float[] {1.5f, -0.5f},
+            new float[] {0.25f},
+            new float[] {1f, 0f},
+            new float[] {2f, 1f},
+            new float[] {4f},
+            new float[] {2f});
+    float[][] state = {{0.7f, -0.4f}};
+    double x0 = (3.0 - 1.0) / 2.0;
+    double x1 = 0.5;
+    double h0 = Math.tanh(0.3 * x0 - 0.2 * x1 + 0.1 + 0.4 * 0.7 - 0.7 * -0.4 + 0.05);
+    double h1 = Math.tanh(0.5 * x0 + 0.1 * x1 - 0.3 + 0.2 * 0.7 + 0.6 * -0.4 + 0.2);
+    double y = (1.5 * h0 - 0.5 * h1 + 0.25) * 2 + 4;
+
+    float[] out = new ReferenceRnn(w).step(new float[] {3f, 0.5f}, state);
+
+    assertThat(state).hasDimensions(1, 2);
+    assertThat((double) state[0][0]).isCloseTo(h0, within(1e-7));
+    assertThat((double) state[0][1]).isCloseTo(h1, within(1e-7));
+    assertThat((double) out[0]).isCloseTo(y, within(1e-5));
+  }
 }

@@ -31,7 +31,9 @@ class StepModelTest {
         Arguments.of(CellType.LSTM, 1),
         Arguments.of(CellType.LSTM, 2),
         Arguments.of(CellType.GRU, 1),
-        Arguments.of(CellType.GRU, 2));
+        Arguments.of(CellType.GRU, 2),
+        Arguments.of(CellType.RNN, 1),
+        Arguments.of(CellType.RNN, 2));
   }
 
   @Test

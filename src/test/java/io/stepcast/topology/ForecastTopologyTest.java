@@ -234,6 +234,10 @@ class ForecastTopologyTest {
     input.pipeInput(b("seattle"), b(weatherEvent(6, 4.7)));
     JsonNode f = readForecast();
     assertThat(f.get("model").asText()).isEqualTo("weather-fixed-2");
+    // The first event after the swap still scores the old model's last forecast.
+    assertThat(f.get("previousForecast").isNumber()).isTrue();
+    assertThat(f.get("error").asDouble()).isEqualTo(4.7 - f.get("previousForecast").asDouble());
+    assertThat(state("seattle").errorCount()).isEqualTo(5);
     SeriesState s = state("seattle");
     assertThat(s.steps()).isEqualTo(6);
     assertThat(s.modelSteps()).isEqualTo(6);

@@ -60,4 +60,46 @@ class BaselinesTest {
         v[35_000] + 0.1 + 0.6 * (v[35_000] - v[34_999]) - 0.3 * (v[34_999] - v[34_998]);
     assertThat(ar.forecast(r, 35_000, p)).isCloseTo(expected, within(0.01));
   }
+
+  /** An AR(order) process of differences with the given lag coefficients, as weather rows. */
+  private static SeriesReplay.Rows arProcess(double[] phi, int n, long seed) {
+    Random random = new Random(seed);
+    double[] v = new double[n];
+    double[] d = new double[n];
+    for (int t = 1; t < n; t++) {
+      double next = random.nextGaussian();
+      for (int k = 0; k < phi.length && t - 1 - k >= 1; k++) {
+        next += phi[k] * d[t - 1 - k];
+      }
+      d[t] = next;
+      v[t] = v[t - 1] + next;
+    }
+    return rows(SpecFixtures.weather(), v);
+  }
+
+  @Test
+  void shouldChooseTheOrderOfTheProcessByAicOverSeveralSeries() {
+    // AR(3) with a clear third lag: each series votes, the summed criterion keeps the third lag
+    // (AIC may add a spurious one, it never drops a strong one); AR(1) data needs no third lag.
+    List<SeriesReplay.Rows> series =
+        List.of(
+            arProcess(new double[] {0.5, -0.2, 0.35}, 3000, 1),
+            arProcess(new double[] {0.5, -0.2, 0.35}, 2000, 2));
+    int[] trainEnd = {2400, 1600};
+
+    int max = Baselines.maxArOrder(trainEnd, null);
+    assertThat(max).isEqualTo(30);
+    assertThat(Baselines.chooseArOrder(series, trainEnd, max)).isBetween(3, 5);
+    assertThat(
+            Baselines.chooseArOrder(
+                List.of(arProcess(new double[] {0.7}, 3000, 3)), new int[] {2400}, max))
+        .isBetween(1, 3);
+  }
+
+  @Test
+  void shouldBoundTheOrdersTriedByTheSeasonAndTheShortestTrainingPart() {
+    assertThat(Baselines.maxArOrder(new int[] {5000}, 48)).isEqualTo(49);
+    assertThat(Baselines.maxArOrder(new int[] {5000, 120}, 48)).isEqualTo(12);
+    assertThat(Baselines.maxArOrder(new int[] {7}, null)).isEqualTo(1);
+  }
 }

@@ -4,14 +4,15 @@ import io.stepcast.model.CellType;
 import io.stepcast.model.RnnWeights;
 
 /**
- * An independent plain-Java LSTM/GRU, written from PyTorch's documented equations, in double
+ * An independent plain-Java LSTM/GRU/RNN, written from PyTorch's documented equations, in double
  * precision: the reference the trainer's DJL forward pass and extracted weights are checked
  * against.
  *
  * <p>LSTM: {@code i,f,o = sigmoid(W_i* x + b_i* + W_h* h + b_h*)}, {@code g = tanh(...)}, {@code c'
  * = f c + i g}, {@code h' = o tanh(c')}. GRU: {@code r,z = sigmoid(...)}, {@code n = tanh(W_in x +
- * b_in + r (W_hn h + b_hn))}, {@code h' = (1 - z) n + z h}. Gate blocks are stacked in that order
- * along the rows of row-major {@code [gates*H, in]} matrices.
+ * b_in + r (W_hn h + b_hn))}, {@code h' = (1 - z) n + z h}. RNN: {@code h' = tanh(W_ih x + b_ih +
+ * W_hh h + b_hh)}. Gate blocks are stacked in that order along the rows of row-major {@code
+ * [gates*H, in]} matrices.
  */
 final class PlainRnnReference {
 
@@ -39,6 +40,10 @@ final class PlainRnnReference {
             double o = sigmoid(gi[3 * hSize + k] + gh[3 * hSize + k]);
             c[l][k] = f * c[l][k] + i * g;
             h[l][k] = o * Math.tanh(c[l][k]);
+          }
+        } else if (w.cell() == CellType.RNN) {
+          for (int k = 0; k < hSize; k++) {
+            h[l][k] = Math.tanh(gi[k] + gh[k]);
           }
         } else {
           double[] next = new double[hSize];

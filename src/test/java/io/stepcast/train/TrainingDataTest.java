@@ -234,4 +234,44 @@ class TrainingDataTest {
     assertThat(head.series().get(0).rows().x()[68])
         .containsExactly(data.series().get(0).rows().x()[68]);
   }
+
+  @Test
+  void shouldDropAndCountRowsWithAMissingCellUnderTheRejectPolicyAsTheServerDoes()
+      throws Exception {
+    TopologySpec spec = SyntheticHistory.spec(dir, Map.of("STEPCAST_POLICIES_MISSING", "reject"));
+    // Every 50th load cell is blank (hours 7, 57, 107, 157 of each site); blank a target and a
+    // timestamp as well.
+    List<String> lines =
+        new java.util.ArrayList<>(SyntheticHistory.csv(2, 200, 5).lines().toList());
+    lines.set(21, lines.get(21).substring(0, lines.get(21).lastIndexOf(',') + 1));
+    String[] cells = lines.get(31).split(",", -1);
+    cells[1] = "";
+    lines.set(31, String.join(",", cells));
+
+    TrainingData data =
+        TrainingData.fromCsv(spec, Csv.parse("gaps.csv", String.join("\n", lines) + "\n"));
+
+    assertThat(data.counts().records()).isEqualTo(400);
+    assertThat(data.counts().rejected()).containsOnly(Map.entry(Rejection.MISSING_FIELD, 10L));
+    assertThat(data.counts().firstRejections())
+        .first()
+        .asString()
+        .contains("field 'load' is missing")
+        .contains("record 8");
+    assertThat(data.events()).isEqualTo(390);
+    assertThat(data.series()).hasSize(2);
+  }
+
+  @Test
+  void shouldStillFailOnACellThatIsNotANumberUnderTheRejectPolicy() throws Exception {
+    TopologySpec spec = SyntheticHistory.spec(dir, Map.of("STEPCAST_POLICIES_MISSING", "reject"));
+    List<String> lines = new java.util.ArrayList<>(SyntheticHistory.csv(1, 60, 5).lines().toList());
+    lines.set(1, lines.get(1).replaceAll(",[^,]*$", ",oops"));
+    String csv = String.join("\n", lines) + "\n";
+
+    assertThatThrownBy(() -> TrainingData.fromCsv(spec, Csv.parse("bad.csv", csv)))
+        .isInstanceOf(Csv.FormatException.class)
+        .hasMessageContaining("bad.csv: row 2")
+        .hasMessageContaining("'oops' is not a number");
+  }
 }

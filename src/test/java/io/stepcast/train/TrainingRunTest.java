@@ -54,15 +54,29 @@ class TrainingRunTest {
     TrainingReport r = result.report();
 
     assertThat(r.series()).hasSize(3);
-    assertThat(r.overall().model().count()).isEqualTo(3L * 96);
+    // 479 rows per series: the last 10% (48) are the test part, the 20% (96) before it validation.
+    assertThat(r.overall().validation().model().count()).isEqualTo(3L * 96);
+    assertThat(r.overall().test().model().count()).isEqualTo(3L * 48);
+    assertThat(r.overall().trainRows()).isEqualTo(3 * (479 - 96 - 48));
     // A daily cycle with small noise: persistence lags the cycle, a model that knows the hour does
-    // not.
-    assertThat(r.overall().model().mae()).isLessThan(0.5 * r.overall().persistence().mae());
-    for (TrainingReport.SeriesReport s : r.series()) {
-      assertThat(s.model().mae()).as(s.id()).isLessThan(0.6 * s.persistence().mae());
+    // not, on the part that picked the epoch and on the part nothing was chosen on.
+    for (TrainingReport.PartScores p :
+        java.util.List.of(r.overall().validation(), r.overall().test())) {
+      assertThat(p.model().mae()).isLessThan(0.5 * p.persistence().mae());
+      assertThat(p.seasonalNaive()).isNotNull();
+      assertThat(p.linearAr().count()).isEqualTo(p.model().count());
     }
-    assertThat(r.overall().seasonalNaive()).isNotNull();
-    assertThat(r.overall().linearAr().count()).isEqualTo(r.overall().model().count());
+    for (TrainingReport.SeriesReport s : r.series()) {
+      assertThat(s.validation().model().mae())
+          .as(s.id())
+          .isLessThan(0.6 * s.validation().persistence().mae());
+    }
+    // No order in the spec: AIC picks one on the training parts, and the report says so.
+    assertThat(r.arOrderChosenBy()).startsWith("aic");
+    assertThat(r.arOrder()).isBetween(1, 30);
+    assertThat(r.gate().part()).isEqualTo("test");
+    assertThat(r.skippedUpdates()).isZero();
+    assertThat(r.warnings()).isEmpty();
   }
 
   @Test
@@ -73,7 +87,11 @@ class TrainingRunTest {
       assertThat(ms.features()).isEqualTo(new FeaturePipeline(spec).columns());
       assertThat(ms.training())
           .containsKeys("val_mae", "persistence_mae", "seasonal_naive_mae", "linear_ar_mae");
-      assertThat(ms.training().get("val_mae")).isEqualTo(result.report().overall().model().mae());
+      assertThat(ms.training().get("val_mae"))
+          .isEqualTo(result.report().overall().validation().model().mae());
+      assertThat(ms.training().get("test_mae"))
+          .isEqualTo(result.report().overall().test().model().mae());
+      assertThat(ms.training()).containsKeys("test_persistence_mae", "ar_order");
       // Golden vectors are real inputs: the first rows of the first series.
       assertThat(ms.golden().x()[3]).containsExactly(data.series().get(0).rows().x()[3]);
 
@@ -127,7 +145,10 @@ class TrainingRunTest {
         }
       }
       double trainer = result.report().parity().trainerMae();
-      assertThat(served.count()).isEqualTo(result.report().overall().model().count());
+      assertThat(served.count())
+          .isEqualTo(
+              result.report().overall().validation().model().count()
+                  + result.report().overall().test().model().count());
       assertThat(Math.abs(served.accuracy().mae() - trainer) / trainer).isLessThanOrEqualTo(0.01);
     }
   }
@@ -141,8 +162,27 @@ class TrainingRunTest {
   void shouldScoreAModelTheSameWayTheGateDoes() throws Exception {
     try (StepModel model = StepModel.load(result.onnx(), ExecutionConfig.cpu())) {
       Accuracy a = TrainingRun.evaluate(model, spec, data, cfg);
-      assertThat(a.count()).isEqualTo(result.report().overall().model().count());
-      assertThat(a.mae()).isEqualTo(result.report().parity().servingMae());
+      // The gate compares on the test part: the validation part picked this model's epoch.
+      assertThat(a.count()).isEqualTo(result.report().overall().test().model().count());
+      assertThat(a.mae()).isEqualTo(result.report().gate().mae());
+    }
+  }
+
+  @Test
+  void shouldTrainExportAndPassBothParityChecksWithTheSimpleRnnCell() throws Exception {
+    TopologySpec rnn = SyntheticHistory.spec(dir, Map.of("STEPCAST_TRAINING_CELL", "rnn"));
+    TrainingData small =
+        TrainingData.fromCsv(rnn, Csv.parse("rnn.csv", SyntheticHistory.csv(2, 240, 4)));
+    TrainConfig rnnCfg = TrainingRun.config(rnn, null, 3);
+
+    TrainingRun.Result r = TrainingRun.run(rnn, small, rnnCfg, "synth-rnn", TrainingListener.NONE);
+
+    assertThat(r.report().network()).isEqualTo("rnn 1x16");
+    assertThat(r.report().parity().exportMaxAbsDiff()).isLessThanOrEqualTo(1e-4);
+    try (StepModel model = StepModel.load(r.onnx(), ExecutionConfig.cpu())) {
+      assertThat(model.spec().cell()).isEqualTo(io.stepcast.model.CellType.RNN);
+      assertThat(model.stateCount()).isEqualTo(1);
+      assertThat(model.stateName(0)).isEqualTo("h");
     }
   }
 

@@ -1,0 +1,162 @@
+package io.stepcast.config;
+
+import io.stepcast.config.TopologySpec.Feature;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Validation of a bound spec: each setting against its declared validator ({@link SpecSettings}),
+ * then the rules that relate settings to each other. Every error names the file (and the
+ * environment variable, when one set the value), the field and the fix.
+ */
+public final class SpecValidation {
+  private SpecValidation() {}
+
+  static void validate(String src, Map<String, String> env, TopologySpec s) {
+    for (Setting setting : SpecSettings.SPEC) {
+      Object value = setting.valueIn(s);
+      if (value == null) {
+        if (setting.required()) {
+          throw error(
+              src,
+              env,
+              setting.path(),
+              "is missing",
+              "set " + setting.path() + " (" + setting.doc() + ")");
+        }
+        continue;
+      }
+      Validator.Problem p = setting.validator().check(value);
+      if (p != null) {
+        throw error(src, env, setting.path(), p.problem(), p.fix());
+      }
+    }
+    crossField(src, env, s);
+  }
+
+  /**
+   * The first problem of one section record (e.g. a {@code TopologySpec.Training} built in code)
+   * against the declared validators, as {@code training.field=value: problem}.
+   *
+   * @param section the section's path, e.g. {@code training}
+   */
+  public static Optional<String> firstProblem(String section, Object record) {
+    for (Setting setting : SpecSettings.section(section)) {
+      Object value = setting.valueInSection(record);
+      if (value == null) {
+        if (setting.required()) {
+          return Optional.of(setting.path() + " is missing");
+        }
+        continue;
+      }
+      Validator.Problem p = setting.validator().check(value);
+      if (p != null) {
+        return Optional.of(setting.path() + "=" + value + ": " + p.problem());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** An error at {@code field}, naming the environment variable when one set it. */
+  static ConfigException error(
+      String source, Map<String, String> fromEnv, String field, String problem, String fix) {
+    String env = fromEnv.get(field);
+    String where =
+        env == null ? source : source + " (overridden by environment variable " + env + ")";
+    return new ConfigException(where, field, problem, fix);
+  }
+
+  private static void crossField(String src, Map<String, String> env, TopologySpec s) {
+    var t = s.topics();
+    Set<String> distinct = new HashSet<>(List.of(t.input(), t.output(), t.deadLetter(), t.model()));
+    if (distinct.size() != 4) {
+      throw error(
+          src,
+          env,
+          "topics",
+          "input, output, deadLetter and model name the same topic",
+          "give each its own topic name");
+    }
+    if (s.seriesId().from() == TopologySpec.SeriesIdSource.FIELD && blank(s.seriesId().field())) {
+      throw error(
+          src,
+          env,
+          "seriesId.field",
+          "is missing while seriesId.from is field",
+          "name the JSON field that holds the series id, e.g. seriesId.field: symbol");
+    }
+    var p = s.processing();
+    if (p.rocksdbMemoryMb() > 0 && p.rocksdbWriteBufferMb() >= p.rocksdbMemoryMb()) {
+      throw error(
+          src,
+          env,
+          "processing.rocksdbWriteBufferMb",
+          "must be less than processing.rocksdbMemoryMb (" + p.rocksdbMemoryMb() + ")",
+          "set e.g. half of it");
+    }
+    var ts = s.timestamp();
+    if (ts.format() == TopologySpec.TimestampFormat.PATTERN && blank(ts.pattern())) {
+      throw error(
+          src,
+          env,
+          "timestamp.pattern",
+          "is missing while timestamp.format is pattern",
+          "give a java.time pattern, e.g. timestamp.pattern: 'MMM d yyyy'");
+    }
+    var tr = s.training();
+    if (tr.validationFraction() + tr.testFraction() >= 0.9) {
+      throw error(
+          src,
+          env,
+          "training.testFraction",
+          "is "
+              + tr.testFraction()
+              + ": with validationFraction "
+              + tr.validationFraction()
+              + " less than 10% of every series is left to train on",
+          "lower training.testFraction or training.validationFraction (e.g. 0.1 and 0.2)");
+    }
+    List<Feature> features = s.features();
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < features.size(); i++) {
+      Feature f = features.get(i);
+      String at = "features[" + i + "]";
+      int kinds =
+          f == null
+              ? 0
+              : (f.field() != null ? 1 : 0)
+                  + (f.calendar() != null ? 1 : 0)
+                  + (Boolean.TRUE.equals(f.timeSincePrevious()) ? 1 : 0);
+      if (kinds != 1) {
+        throw error(
+            src,
+            env,
+            at,
+            "must have exactly one of field, calendar, timeSincePrevious: true",
+            "write e.g. '- field: pressure' or '- calendar: hour_of_day'");
+      }
+      String key =
+          f.field() != null
+              ? "field:" + f.field()
+              : f.calendar() != null ? "calendar:" + f.calendar() : "dt";
+      if (f.field() != null && f.field().equals(s.target().field())) {
+        throw error(
+            src,
+            env,
+            at + ".field",
+            "'" + f.field() + "' is the target, which is always an input",
+            "remove this feature");
+      }
+      if (!seen.add(key)) {
+        throw error(src, env, at, "repeats an earlier feature", "remove the duplicate");
+      }
+    }
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+}

@@ -1,0 +1,185 @@
+package io.stepcast.config;
+
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * What values a setting accepts, like Kafka's {@code ConfigDef.Validator}: it checks a bound value
+ * and describes the accepted values for the generated documentation. Factories for the common kinds
+ * are below.
+ */
+public interface Validator {
+  /** Accepts anything of the setting's type. */
+  Validator ANY = of("", v -> null);
+
+  /**
+   * Checks a value (never null: required settings are checked before).
+   *
+   * @return null when the value is valid, otherwise what is wrong and the fix
+   */
+  Problem check(Object value);
+
+  /** The accepted values for the documentation, e.g. {@code 1..256}; empty when any value goes. */
+  String describe();
+
+  /** What is wrong with a value and how to fix it. */
+  record Problem(String problem, String fix) {}
+
+  /** A function that returns a {@link Problem} or null. */
+  @FunctionalInterface
+  interface Check {
+    /** The problem with {@code value}, or null. */
+    Problem check(Object value);
+  }
+
+  /** A validator from a description and a check. */
+  static Validator of(String describe, Check check) {
+    return new Validator() {
+      @Override
+      public Problem check(Object value) {
+        return check.check(value);
+      }
+
+      @Override
+      public String describe() {
+        return describe;
+      }
+    };
+  }
+
+  /** An integer from {@code min} to {@code max}, both included; {@code example} goes in the fix. */
+  static Validator between(long min, long max, String example) {
+    return of(
+        max == Long.MAX_VALUE ? "≥ " + min : min + ".." + max,
+        v -> {
+          long x = ((Number) v).longValue();
+          if (x >= min && x <= max) {
+            return null;
+          }
+          return new Problem(
+              "is "
+                  + x
+                  + ", must be "
+                  + (max == Long.MAX_VALUE ? "at least " + min : "from " + min + " to " + max),
+              "set a value in that range, e.g. " + example);
+        });
+  }
+
+  /** An integer of at least {@code min}. */
+  static Validator atLeast(long min, String example) {
+    return between(min, Long.MAX_VALUE, example);
+  }
+
+  /**
+   * A finite number in an interval; {@code minOpen}/{@code maxOpen} exclude the bound.
+   *
+   * @param example a valid value for the fix
+   */
+  static Validator interval(
+      double min, boolean minOpen, double max, boolean maxOpen, String example) {
+    String text =
+        (minOpen ? "(" : "[")
+            + fmt(min)
+            + ", "
+            + (Double.isInfinite(max) ? "∞" : fmt(max))
+            + (maxOpen ? ")" : "]");
+    return of(
+        text,
+        v -> {
+          double x = ((Number) v).doubleValue();
+          boolean ok =
+              Double.isFinite(x)
+                  && (minOpen ? x > min : x >= min)
+                  && (maxOpen ? x < max : x <= max);
+          return ok ? null : new Problem("is " + x + ", must be in " + text, "set e.g. " + example);
+        });
+  }
+
+  /** One of the given words, ignoring case. */
+  static Validator oneOf(String... words) {
+    List<String> allowed = List.of(words);
+    return of(
+        String.join(", ", allowed),
+        v -> {
+          String s = v.toString();
+          if (allowed.contains(s.toLowerCase(Locale.ROOT))) {
+            return null;
+          }
+          String hint = Names.nearest(s, allowed).map(n -> "'" + n + "' or ").orElse("");
+          return new Problem(
+              "'" + s + "' is not one of " + String.join(", ", allowed),
+              "use " + hint + "one of " + String.join(", ", allowed));
+        });
+  }
+
+  /** A string that matches {@code regex}; {@code what} says it in words for the fix. */
+  static Validator matches(String regex, String describe, String what) {
+    Pattern p = Pattern.compile(regex);
+    return of(
+        describe,
+        v ->
+            p.matcher(v.toString()).matches()
+                ? null
+                : new Problem("'" + v + "' is not valid", "use " + what));
+  }
+
+  /** A Kafka topic name. */
+  static Validator topicName() {
+    Pattern p = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+    return of(
+        "topic name",
+        v -> {
+          String s = v.toString();
+          return p.matcher(s).matches() && !s.equals(".") && !s.equals("..")
+              ? null
+              : new Problem(
+                  "'" + s + "' is not a valid topic name",
+                  "use letters, digits, '.', '_' and '-' (at most 249)");
+        });
+  }
+
+  /** A string that is not blank. */
+  static Validator notBlank(String example) {
+    return of(
+        "",
+        v -> v.toString().isBlank() ? new Problem("is empty", "set it, e.g. " + example) : null);
+  }
+
+  /** A java.time zone id. */
+  static Validator zone() {
+    return of(
+        "time zone id",
+        v -> {
+          try {
+            ZoneId.of(v.toString());
+            return null;
+          } catch (RuntimeException e) {
+            return new Problem(
+                "'" + v + "' is not a time zone", "use e.g. UTC or America/Los_Angeles");
+          }
+        });
+  }
+
+  /** A {@link DateTimeFormatter} pattern. */
+  static Validator dateTimePattern() {
+    return of(
+        "java.time pattern",
+        v -> {
+          try {
+            DateTimeFormatter.ofPattern(v.toString(), Locale.ROOT);
+            return null;
+          } catch (IllegalArgumentException e) {
+            return new Problem(
+                "'" + v + "' is not a valid pattern: " + e.getMessage(),
+                "use java.time.format.DateTimeFormatter pattern letters, e.g. 'MMM d yyyy'");
+          }
+        });
+  }
+
+  private static String fmt(double d) {
+    return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+  }
+}

@@ -1,0 +1,57 @@
+package io.stepcast.engine;
+
+import io.stepcast.state.SeriesState;
+
+/**
+ * Where a series' most recent model inputs are kept, so that a series made by an older model can be
+ * warmed up on a new one (burn-in) by replaying them. The live path keeps them in a state store;
+ * offline replays, which never swap models, keep none.
+ */
+public interface RecentInputs {
+  /**
+   * Copies the series' most recent inputs, oldest first, into {@code rows} (row-major, {@code
+   * width} floats a row) and returns how many rows it wrote (at most {@code max}).
+   */
+  int read(String series, SeriesState state, float[] rows, int width, int max);
+
+  /**
+   * Remembers the input the series is stepped with now ({@code width} floats of {@code x} from
+   * {@code offset}); {@code state.steps()} is the number of steps before this one.
+   */
+  void write(String series, SeriesState state, float[] x, int offset, int width);
+
+  /** Keeps them in the series state's own ring buffer (state format v1). */
+  RecentInputs IN_STATE =
+      new RecentInputs() {
+        @Override
+        public int read(String series, SeriesState state, float[] rows, int width, int max) {
+          if (state.ringWidth() != width) {
+            return 0;
+          }
+          int n = Math.min(max, state.ringSize());
+          float[] row = new float[width];
+          for (int i = 0; i < n; i++) {
+            state.ringRow(state.ringSize() - n + i, row);
+            System.arraycopy(row, 0, rows, i * width, width);
+          }
+          return n;
+        }
+
+        @Override
+        public void write(String series, SeriesState state, float[] x, int offset, int width) {
+          state.push(x, offset);
+        }
+      };
+
+  /** Keeps nothing: a swap resets the series. */
+  RecentInputs NONE =
+      new RecentInputs() {
+        @Override
+        public int read(String series, SeriesState state, float[] rows, int width, int max) {
+          return 0;
+        }
+
+        @Override
+        public void write(String series, SeriesState state, float[] x, int offset, int width) {}
+      };
+}

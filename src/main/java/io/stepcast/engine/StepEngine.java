@@ -1,0 +1,455 @@
+package io.stepcast.engine;
+
+import io.stepcast.config.TopologySpec;
+import io.stepcast.config.TopologySpec.MissingPolicy;
+import io.stepcast.config.TopologySpec.OnSwap;
+import io.stepcast.features.Event;
+import io.stepcast.features.FeaturePipeline;
+import io.stepcast.features.Rejection;
+import io.stepcast.model.ModelException;
+import io.stepcast.model.StepModel;
+import io.stepcast.model.Stepper;
+import io.stepcast.state.SeriesState;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The per-series step, the one piece of code every runtime calls: the live forecaster (Kafka glue
+ * in {@code topology}), the trainer's serving-parity replay and promotion gate, the state API's
+ * multi-step forecast and the demo. No Kafka, HTTP or trainer types: it sits between {@code
+ * features}, {@code model} and {@code state} and their users.
+ *
+ * <p>For one event of one series it rejects late and duplicate events, carries missing fields
+ * forward, warms the series up on a new model (burn-in from its recent inputs) or resets it, scores
+ * the previous forecast against the actual value, computes the features, advances the network one
+ * step and updates the state.
+ *
+ * <p>Staged for batching: {@link #stage} does everything up to the features of one event into a
+ * batch slot, {@link #run} steps every staged series in one ONNX Runtime call and finishes them,
+ * then the caller reads each slot and calls {@link #clear}. A batch never holds a series twice (the
+ * second event depends on the first one's step): {@link #isStaged} tells the caller to run first.
+ * With {@code maxBatch} 1 it is the plain one-event-at-a-time step.
+ *
+ * <p>Not thread-safe: one engine per stream task (or per replay). It steps with the model given to
+ * {@link #use} and does not own it; it owns its {@link Stepper}.
+ */
+public final class StepEngine implements AutoCloseable {
+  private final FeaturePipeline pipeline;
+  private final List<String> fieldNames;
+  private final boolean carryForward;
+  private final boolean burnInOnSwap;
+  private final int recentCapacity;
+  private final int width;
+  private final int maxBatch;
+  private final RecentInputs recent;
+  private final StepListener listener;
+  private final float[] x;
+  private final float[] replay;
+  private final float[] replayRow;
+  private float[] y1;
+
+  private StepModel model;
+  private Stepper stepper;
+  private String version;
+  private int[] stateSizes;
+  private float[][] states;
+  private float[] y;
+  private int outputSize;
+  private long burnIn;
+
+  private int staged;
+  private final String[] ids;
+  private final SeriesState[] slotStates;
+  private final long[] eventTime;
+  private final double[] actual;
+  private final double[] previousForecast;
+  private final double[] previousActual;
+  private final double[] forecast;
+  private final boolean[] added;
+
+  private Rejection refusal;
+  private String refusalMessage;
+
+  /**
+   * @param spec the pipeline
+   * @param maxBatch the most series stepped in one call (1: no batching)
+   * @param recent where recent inputs are kept for burn-in ({@link RecentInputs#NONE}: none)
+   * @param listener told of steps, scores and burn-ins
+   */
+  public StepEngine(TopologySpec spec, int maxBatch, RecentInputs recent, StepListener listener) {
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+    }
+    this.pipeline = new FeaturePipeline(spec);
+    this.fieldNames = FeaturePipeline.inputFields(spec);
+    this.carryForward = spec.policies().missing() == MissingPolicy.CARRY_FORWARD;
+    this.burnInOnSwap = spec.model().onSwap() == OnSwap.BURN_IN;
+    this.recentCapacity = spec.model().ringBuffer();
+    this.width = pipeline.width();
+    this.maxBatch = maxBatch;
+    this.recent = recent;
+    this.listener = listener;
+    this.x = new float[maxBatch * width];
+    this.replay = new float[Math.max(1, recentCapacity) * width];
+    this.replayRow = new float[width];
+    this.ids = new String[maxBatch];
+    this.slotStates = new SeriesState[maxBatch];
+    this.eventTime = new long[maxBatch];
+    this.actual = new double[maxBatch];
+    this.previousForecast = new double[maxBatch];
+    this.previousActual = new double[maxBatch];
+    this.forecast = new double[maxBatch];
+    this.added = new boolean[maxBatch];
+  }
+
+  /** The feature pipeline the engine computes inputs with. */
+  public FeaturePipeline pipeline() {
+    return pipeline;
+  }
+
+  /** The most series stepped in one call. */
+  public int maxBatch() {
+    return maxBatch;
+  }
+
+  /**
+   * Steps with {@code next} from now on. The caller keeps owning the model and must not close it
+   * while this engine uses it. Nothing may be staged.
+   *
+   * @throws IllegalArgumentException when the model does not fit the pipeline's feature width
+   */
+  public void use(StepModel next) {
+    if (next == model) {
+      return;
+    }
+    if (staged > 0) {
+      throw new IllegalStateException("run the staged batch before changing the model");
+    }
+    if (next.inputSize() != width) {
+      throw new IllegalArgumentException(
+          "model "
+              + next.version()
+              + " takes "
+              + next.inputSize()
+              + " features, the pipeline computes "
+              + width);
+    }
+    closeStepper();
+    model = next;
+    version = next.version();
+    stepper = next.newStepper(maxBatch);
+    stateSizes = new int[next.stateCount()];
+    states = new float[stateSizes.length][];
+    for (int i = 0; i < stateSizes.length; i++) {
+      stateSizes[i] = next.stateSize(i);
+      states[i] = new float[maxBatch * stateSizes[i]];
+    }
+    outputSize = next.outputSize();
+    y = new float[maxBatch * outputSize];
+    y1 = new float[outputSize];
+    burnIn = next.spec().burnIn();
+  }
+
+  /** The model the engine steps with; null before {@link #use}. */
+  public StepModel model() {
+    return model;
+  }
+
+  /** A fresh state for a series never seen: zero recurrent state, nothing remembered. */
+  public SeriesState newState() {
+    requireModel();
+    return SeriesState.fresh(version, stateSizes, fieldNames.size(), recentCapacity, width);
+  }
+
+  /**
+   * Checks one event of a series and stages it: late and duplicate checks, carry-forward, burn-in
+   * or reset after a model change, scoring of the previous forecast, the features. Returns its
+   * slot, or -1 when the event is refused (then {@link #refusal()} says why and the state is
+   * untouched).
+   *
+   * @param state the series' state, or null for a series never seen (a fresh one is made)
+   */
+  public int stage(String id, Event ev, SeriesState state) {
+    requireModel();
+    if (staged == maxBatch) {
+      throw new IllegalStateException("the batch is full: run it first");
+    }
+    SeriesState st = state;
+    if (st != null && st.hasPrevious()) {
+      if (ev.timeMillis() < st.lastEventTime()) {
+        return refuse(
+            Rejection.LATE,
+            "event time "
+                + Instant.ofEpochMilli(ev.timeMillis())
+                + " is before the series' last event at "
+                + Instant.ofEpochMilli(st.lastEventTime()));
+      }
+      if (ev.timeMillis() == st.lastEventTime()) {
+        return refuse(
+            Rejection.DUPLICATE,
+            "the series already has an event at " + Instant.ofEpochMilli(ev.timeMillis()));
+      }
+    }
+    boolean fresh = st == null;
+    if (fresh) {
+      st = newState();
+    }
+    if (carryForward) {
+      int missing = pipeline.carryForward(ev, st);
+      if (missing >= 0) {
+        return refuse(
+            Rejection.MISSING_FIELD,
+            "field '"
+                + fieldNames.get(missing)
+                + "' is missing and the series has no earlier value to carry forward");
+      }
+    }
+    int slot = staged;
+    double prevForecast = st.lastForecast();
+    double prevActual = st.hasPrevious() ? st.lastTarget() : Double.NaN;
+    // Score before a rebuild: the forecast made by the old model is what this event labels.
+    if (!Double.isNaN(prevForecast)) {
+      st.score(ev.target());
+      listener.scored(Math.abs(ev.target() - prevForecast), Math.abs(ev.target() - prevActual));
+    }
+    if (!st.madeBy(version)) {
+      rebuild(id, st);
+    }
+    int off = slot * width;
+    pipeline.features(ev, st, x, off);
+    for (int i = 0; i < stateSizes.length; i++) {
+      System.arraycopy(st.states()[i], 0, states[i], slot * stateSizes[i], stateSizes[i]);
+    }
+    recent.write(id, st, x, off, width);
+    pipeline.remember(ev, st);
+    ids[slot] = id;
+    slotStates[slot] = st;
+    eventTime[slot] = ev.timeMillis();
+    actual[slot] = ev.target();
+    previousForecast[slot] = prevForecast;
+    previousActual[slot] = prevActual;
+    added[slot] = fresh;
+    staged++;
+    return slot;
+  }
+
+  /** Whether a series is in the staged batch (run the batch before staging it again). */
+  public boolean isStaged(String id) {
+    for (int i = 0; i < staged; i++) {
+      if (ids[i].equals(id)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Number of staged series. */
+  public int staged() {
+    return staged;
+  }
+
+  /** Whether the batch is full. */
+  public boolean isFull() {
+    return staged == maxBatch;
+  }
+
+  /**
+   * Steps every staged series in one ONNX Runtime call and finishes them: forecast, state update.
+   * The slots stay readable until {@link #clear}.
+   *
+   * @throws IllegalStateException when ONNX Runtime fails on a validated model (a bug or a broken
+   *     runtime: fail loudly)
+   */
+  public void run() {
+    if (staged == 0) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    step(staged, x, states, y);
+    listener.step(System.nanoTime() - t0, staged);
+    for (int s = 0; s < staged; s++) {
+      SeriesState st = slotStates[s];
+      for (int i = 0; i < stateSizes.length; i++) {
+        System.arraycopy(states[i], s * stateSizes[i], st.states()[i], 0, stateSizes[i]);
+      }
+      double f = pipeline.forecast(y[s * outputSize], actual[s]);
+      forecast[s] = f;
+      st.advance(version, f);
+    }
+  }
+
+  /** Empties the batch. */
+  public void clear() {
+    for (int i = 0; i < staged; i++) {
+      ids[i] = null;
+      slotStates[i] = null;
+    }
+    staged = 0;
+  }
+
+  /** The series id in a slot. */
+  public String id(int slot) {
+    return ids[slot];
+  }
+
+  /** The state of the series in a slot (advanced once {@link #run} has run). */
+  public SeriesState state(int slot) {
+    return slotStates[slot];
+  }
+
+  /** Whether the slot's series was never seen before this event. */
+  public boolean isNew(int slot) {
+    return added[slot];
+  }
+
+  /** The event time of a slot. */
+  public long eventTime(int slot) {
+    return eventTime[slot];
+  }
+
+  /** The actual target value in the slot's event. */
+  public double actual(int slot) {
+    return actual[slot];
+  }
+
+  /** The forecast of the next target made at this event, in the target's own units. */
+  public double forecast(int slot) {
+    return forecast[slot];
+  }
+
+  /** The forecast made at the series' previous event (NaN: none); this event labels it. */
+  public double previousForecast(int slot) {
+    return previousForecast[slot];
+  }
+
+  /** The target of the series' previous event (NaN: none). */
+  public double previousActual(int slot) {
+    return previousActual[slot];
+  }
+
+  /** Whether the slot's state is warm: it has absorbed at least the model's burn-in length. */
+  public boolean warm(int slot) {
+    return slotStates[slot].modelSteps() >= burnIn;
+  }
+
+  /** Why the last {@link #stage} returned -1. */
+  public Rejection refusal() {
+    return refusal;
+  }
+
+  /** A human-readable explanation of the last refusal. */
+  public String refusalMessage() {
+    return refusalMessage;
+  }
+
+  /**
+   * One event at a time: stages and runs it. Returns its slot (0), or -1 when refused. The caller
+   * reads the slot and then {@link #clear}s.
+   */
+  public int stepOne(String id, Event ev, SeriesState state) {
+    int slot = stage(id, ev, state);
+    if (slot >= 0) {
+      run();
+    }
+    return slot;
+  }
+
+  /**
+   * Rolls {@code steps} forecasts forward from a copy of a live state without changing it: each
+   * step feeds the previous forecast back as the next event's target, with the input fields carried
+   * forward and the time advanced by the series' last interval. The first forecast is the one the
+   * series made at its last event. Nothing is scored, recorded or reported.
+   *
+   * @param times receives the time each forecast is for
+   * @param forecasts receives the forecasts; both at least {@code steps} long
+   * @return the number of forecasts written (fewer than {@code steps} once one is not a number)
+   */
+  public int roll(String id, SeriesState live, int steps, long[] times, double[] forecasts) {
+    requireModel();
+    if (staged > 0) {
+      throw new IllegalStateException("run the staged batch before rolling a forecast");
+    }
+    SeriesState st = live.copy();
+    float[] carried = st.lastFields();
+    double[] fields = new double[carried.length];
+    for (int i = 0; i < fields.length; i++) {
+      fields[i] = carried[i];
+    }
+    long interval = st.lastIntervalMs() > 0 ? st.lastIntervalMs() : 1;
+    long time = st.lastEventTime();
+    double f = st.lastForecast();
+    if (!st.madeBy(version)) {
+      // A state made by another model means nothing to this one: roll from a reset state.
+      st.resetRecurrent(version, stateSizes);
+    }
+    int n = 0;
+    for (int k = 0; k < steps; k++) {
+      time += interval;
+      times[k] = time;
+      forecasts[k] = f;
+      n++;
+      if (k == steps - 1 || Double.isNaN(f)) {
+        break;
+      }
+      Event e = Event.of(id, time, f, fields);
+      pipeline.features(e, st, x, 0);
+      step(1, x, st.states(), y1);
+      pipeline.remember(e, st);
+      f = pipeline.forecast(y1[0], f);
+    }
+    return n;
+  }
+
+  private int refuse(Rejection reason, String message) {
+    refusal = reason;
+    refusalMessage = message;
+    return -1;
+  }
+
+  /** Replays the series' recent inputs through the new model (burn-in), or starts from zero. */
+  private void rebuild(String id, SeriesState st) {
+    st.resetRecurrent(version, stateSizes);
+    if (!burnInOnSwap || recentCapacity == 0) {
+      return;
+    }
+    int rows = recent.read(id, st, replay, width, recentCapacity);
+    if (rows == 0) {
+      return;
+    }
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(replay, r * width, replayRow, 0, width);
+      step(1, replayRow, st.states(), y1);
+      st.burnInStep();
+    }
+    listener.burnIn();
+  }
+
+  private void step(int n, float[] in, float[][] st, float[] out) {
+    try {
+      stepper.stepBatch(n, in, st, out);
+    } catch (ModelException e) {
+      throw new IllegalStateException("model " + version + " failed to step: " + e.getMessage(), e);
+    }
+  }
+
+  private void requireModel() {
+    if (model == null) {
+      throw new IllegalStateException("no model: call use(model) first");
+    }
+  }
+
+  private void closeStepper() {
+    if (stepper != null) {
+      stepper.close();
+      stepper = null;
+    }
+  }
+
+  /** Closes the stepper; the model stays with its owner. */
+  @Override
+  public void close() {
+    clear();
+    closeStepper();
+    model = null;
+  }
+}

@@ -1,0 +1,19 @@
+package io.stepcast.engine;
+
+/**
+ * What the step engine reports as it runs (every method a no-op unless overridden). Implementations
+ * build their meters once and only record here: these calls are on the per-event path.
+ */
+public interface StepListener {
+  /** One ONNX Runtime call stepped {@code batch} series in {@code nanos}. */
+  default void step(long nanos, int batch) {}
+
+  /** A forecast was scored against the actual value: its absolute error and persistence's. */
+  default void scored(double absError, double absErrorPersistence) {}
+
+  /** A series was rebuilt for a new model by replaying its recent inputs. */
+  default void burnIn() {}
+
+  /** Records nothing. */
+  StepListener NONE = new StepListener() {};
+}
