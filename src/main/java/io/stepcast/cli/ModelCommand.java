@@ -9,7 +9,11 @@ import io.stepcast.train.PipelineModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,6 +31,19 @@ final class ModelCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /**
+   * Creates the model topic compacted and sized for models unless it exists, and refuses one whose
+   * configuration would lose models: a producer's or consumer's metadata request must never be the
+   * first to touch it (a broker would auto-create it with its defaults).
+   */
+  static void ensureTopic(TopologySpec spec, String bootstrap) {
+    Map<String, Object> admin = new HashMap<>(CommonOptions.clientProperties());
+    admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Admin a = Admin.create(admin)) {
+      ModelTopic.ensure(a, bootstrap, spec.topics().model(), spec.topics().replicationFactor());
+    }
   }
 
   /** Writes a model to a file and/or the model topic, atomically. */
@@ -56,8 +73,10 @@ final class ModelCommand implements Runnable {
       System.out.println("wrote " + target + " (" + onnx.length + " bytes)");
     }
     if (publish) {
+      String bootstrap = common.requireBootstrap("--publish");
+      ensureTopic(spec, bootstrap);
       ModelTopic.publish(
-          common.requireBootstrap("--publish"),
+          bootstrap,
           CommonOptions.clientProperties(),
           spec.topics().model(),
           spec.name(),

@@ -5,6 +5,7 @@ import io.stepcast.config.ProcessChecks;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.serve.ForecastService;
+import io.stepcast.serve.StaticMembership;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -94,12 +95,28 @@ final class RunCommand implements Callable<Integer> {
       defaultValue = "9092")
   int embeddedPort;
 
+  @Option(
+      names = "--group-instance-id",
+      description =
+          "Static group membership (a SIGKILLed instance restarted at once takes its partitions"
+              + " back without waiting for session.timeout.ms): auto derives a stable id from a file"
+              + " written once into --state-dir, none turns it off, anything else is the id (the"
+              + " chart passes the pod name). Env: STEPCAST_GROUP_INSTANCE_ID. Default:"
+              + " ${DEFAULT-VALUE}",
+      defaultValue = "${env:STEPCAST_GROUP_INSTANCE_ID:-auto}")
+  String groupInstanceId;
+
   @Override
   public Integer call() throws Exception {
     TopologySpec spec = common.spec();
     String token = httpToken();
     String bootstrap = preflight(spec);
-    Map<String, String> clientProperties = CommonOptions.clientProperties();
+    Map<String, String> clientProperties =
+        StaticMembership.apply(
+            CommonOptions.clientProperties(),
+            groupInstanceId,
+            "--group-instance-id (STEPCAST_GROUP_INSTANCE_ID)",
+            stateDir);
     EmbeddedKafkaBroker broker = null;
     if (bootstrap == null) {
       broker = EmbeddedKafkaBroker.builder(dataDir).port(embeddedPort).start();

@@ -22,14 +22,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -155,11 +152,7 @@ final class TrainCommand implements Callable<Integer> {
     if (toTopic) {
       // Create it compacted and sized for models before a client's metadata request can
       // auto-create it with the broker's defaults.
-      Map<String, Object> admin = new HashMap<>(CommonOptions.clientProperties());
-      admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      try (Admin a = Admin.create(admin)) {
-        ModelTopic.ensure(a, spec.topics().model(), spec.topics().replicationFactor());
-      }
+      ModelCommand.ensureTopic(spec, bootstrap);
       byte[] latest =
           ModelTopic.latest(
               bootstrap, CommonOptions.clientProperties(), spec.topics().model(), spec.name());

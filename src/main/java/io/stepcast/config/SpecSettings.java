@@ -58,7 +58,8 @@ public final class SpecSettings {
               "topics.model",
               "stepcast-models",
               Validator.topicName(),
-              "compacted model topic (key = pipeline name, up to 32 MiB models)"),
+              "compacted model topic (key = `PIPELINE/VERSION`, models up to 32 MiB; created and"
+                  + " checked by stepcast)"),
           define(
               "topics.partitions",
               4,
@@ -111,8 +112,14 @@ public final class SpecSettings {
           optional(
               "model.directory",
               Validator.notBlank("models/weather"),
-              "watched for `*.onnx` (newest wins); write models atomically"),
+              "watched for `*.onnx`: every file is a candidate (see Model lifecycle); write models"
+                  + " atomically"),
           define("model.followTopic", true, Validator.ANY, "follow the model topic"),
+          optional(
+              "model.pin",
+              Validator.notBlank("weather-20261130-1200"),
+              "serve only this model version, whatever newer ones exist (a rollback); unset: the"
+                  + " newest valid one"),
           define(
               "model.onSwap",
               OnSwap.BURN_IN,
@@ -332,6 +339,12 @@ public final class SpecSettings {
               "--model-dir",
               "—",
               "watch this directory for models (overrides model.directory)"),
+          new EnvVariable(
+              "STEPCAST_GROUP_INSTANCE_ID",
+              "--group-instance-id",
+              "auto",
+              "static group membership of `run`: `auto` (an id written once into the state"
+                  + " directory), `none`, or the id itself (the chart: the pod name)"),
           new EnvVariable(
               "STEPCAST_LOG_LEVEL", "", "INFO", "log level of stepcast's own loggers (logback)"),
           new EnvVariable(

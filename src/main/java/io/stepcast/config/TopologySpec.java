@@ -56,8 +56,9 @@ public record TopologySpec(
   public record Target(String field, TargetTransform transform, Integer season) {}
 
   /**
-   * Where models come from (a directory that is watched, the model topic, or both) and what a
-   * series whose state came from an older model does on its next event.
+   * Where models come from (a directory that is watched, the model topic, or both), what a series
+   * whose state came from an older model does on its next event, and the version to serve whatever
+   * newer ones exist ({@code pin}, null: the newest valid one).
    */
   public record Model(
       String directory,
@@ -65,7 +66,8 @@ public record TopologySpec(
       OnSwap onSwap,
       int ringBuffer,
       long pollIntervalMs,
-      long startupTimeoutMs) {}
+      long startupTimeoutMs,
+      String pin) {}
 
   /** What to do with an event whose input field is missing (null or absent). */
   public record Policies(MissingPolicy missing) {}

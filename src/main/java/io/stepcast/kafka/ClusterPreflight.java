@@ -5,6 +5,8 @@ import io.stepcast.config.TopologySpec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -111,6 +113,10 @@ public final class ClusterPreflight {
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(host, port), (int) CONNECT.toMillis());
         return;
+      } catch (UnknownHostException ex) {
+        failures.add(e + ": unknown host");
+      } catch (SocketTimeoutException ex) {
+        failures.add(e + ": no answer within " + CONNECT.toSeconds() + " s");
       } catch (IOException ex) {
         failures.add(
             e + ": " + (ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage()));

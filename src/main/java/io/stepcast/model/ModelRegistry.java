@@ -1,17 +1,29 @@
 package io.stepcast.model;
 
+import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live model of one pipeline. New models are offered from the model topic or the model
- * directory; each is validated (signature and golden vectors by {@link StepModel#load}, then its
- * features and target against the pipeline) and swapped in atomically. A refused model leaves the
- * current one serving.
+ * The live model of one pipeline. Its sources (the model directory, the model topic) hand it their
+ * candidates; it serves the highest-ranked valid one by one precedence, the same on every instance:
+ * the newest spec {@code createdAt}, ties broken by the greater version string, unless pinned to a
+ * version. Each candidate is validated (signature and golden vectors by {@link StepModel#load},
+ * then its features and target against the pipeline) and swapped in atomically; a refused one is
+ * logged and counted once and the next older one is tried, so a broken newest model never leaves an
+ * instance without the valid older one. It never steps back to a lower-ranked model.
  *
  * <p>Stream tasks hold a {@link Handle} while they step; a replaced model is closed only when the
  * last task has let go of it, so a swap never closes a session under a running step.
@@ -55,6 +67,11 @@ public final class ModelRegistry implements AutoCloseable {
       return model.version();
     }
 
+    /** The spec's creation time (the epoch when it has none): what ranks the model. */
+    public Instant createdAt() {
+      return ModelCandidate.createdAt(model.spec().createdAt());
+    }
+
     boolean retain() {
       for (; ; ) {
         int r = refs.get();
@@ -79,12 +96,30 @@ public final class ModelRegistry implements AutoCloseable {
     }
   }
 
+  /**
+   * How long the first choice waits for every registered source's first view (a topic being read to
+   * its end); after that it is made from the sources heard so far.
+   */
+  public static final long SETTLE_MS = 30_000;
+
   private final String pipeline;
   private final List<String> columns;
   private final String target;
   private final String transform;
   private final ExecutionConfig execution;
   private final Listener listener;
+  private final String pin;
+  private final Object selecting = new Object();
+  private final Map<ModelCandidate.Origin, List<ModelCandidate>> pools =
+      new EnumMap<>(ModelCandidate.Origin.class);
+  private final Map<ModelCandidate.Origin, SourceHealth> sources =
+      new EnumMap<>(ModelCandidate.Origin.class);
+  // Sources registered but not yet heard from; the first choice waits for them (up to SETTLE_MS).
+  private final Set<ModelCandidate.Origin> unheard = EnumSet.noneOf(ModelCandidate.Origin.class);
+  private long settleUntilNanos;
+  // Candidates already refused or passed over, by identity: each is logged and counted once.
+  private final Set<String> refused = new HashSet<>();
+  private final Set<String> noted = new HashSet<>();
   private volatile Handle current;
   private volatile String lastRefusal;
   private boolean closed;
@@ -94,6 +129,7 @@ public final class ModelRegistry implements AutoCloseable {
    * @param columns the feature columns the pipeline computes, in order
    * @param target the target field
    * @param transform the target transform id ({@code none}, {@code difference}, {@code log_return})
+   * @param pin the only version to serve, whatever its rank; null: the highest-ranked valid one
    */
   public ModelRegistry(
       String pipeline,
@@ -101,13 +137,15 @@ public final class ModelRegistry implements AutoCloseable {
       String target,
       String transform,
       ExecutionConfig execution,
-      Listener listener) {
+      Listener listener,
+      String pin) {
     this.pipeline = pipeline;
     this.columns = List.copyOf(columns);
     this.target = target;
     this.transform = transform;
     this.execution = execution;
     this.listener = Objects.requireNonNull(listener);
+    this.pin = pin == null || pin.isBlank() ? null : pin;
   }
 
   /** The outcome of an offer. */
@@ -118,11 +156,125 @@ public final class ModelRegistry implements AutoCloseable {
   }
 
   /**
-   * Validates a model and swaps it in. A model with the version already serving is ignored.
+   * Validates a model and swaps it in, whatever its rank (tools and tests; running instances go
+   * through {@link #candidates}). A model with the version already serving is ignored.
    *
    * @param source where it came from, for logs (a path, or topic/partition/offset)
    */
   public Outcome offer(byte[] onnx, String source) {
+    synchronized (selecting) {
+      return load(onnx, source);
+    }
+  }
+
+  /**
+   * Replaces the candidates of one source with {@code list} (all it offers now) and serves the
+   * highest-ranked valid candidate of all sources, trying them newest first: a broken newest model
+   * never hides a valid older one. Never steps back below the serving model's rank unless pinned.
+   * Runs in the calling source's thread; loading a model can take a while.
+   */
+  public void candidates(ModelCandidate.Origin origin, List<ModelCandidate> list) {
+    synchronized (selecting) {
+      pools.put(origin, List.copyOf(list));
+      unheard.remove(origin);
+      if (current == null && !unheard.isEmpty() && System.nanoTime() - settleUntilNanos < 0) {
+        // The first model waits for every source's first full view: serving the directory's model
+        // and swapping to the topic's newer one a moment later is a needless burn-in.
+        return;
+      }
+      select();
+    }
+  }
+
+  /**
+   * Whether the first choice still waits for a source's first view: sources hand their candidates
+   * again on every round while this holds, so that the choice happens once the wait is over.
+   */
+  public boolean waitingForSources() {
+    synchronized (selecting) {
+      return current == null && !unheard.isEmpty();
+    }
+  }
+
+  private void select() {
+    List<ModelCandidate> ranked = new ArrayList<>();
+    Set<String> present = new HashSet<>();
+    for (List<ModelCandidate> pool : pools.values()) {
+      for (ModelCandidate c : pool) {
+        present.add(c.identity());
+        if (c.problem() == null) {
+          ranked.add(c);
+        }
+      }
+    }
+    // Forget what no source offers any more, so the sets stay as small as the pools.
+    refused.retainAll(present);
+    noted.retainAll(present);
+    for (List<ModelCandidate> pool : pools.values()) {
+      for (ModelCandidate c : pool) {
+        if (c.problem() != null && refused.add(c.identity())) {
+          refuse(c.source(), c.problem());
+        }
+      }
+    }
+    ranked.sort(ModelCandidate.PRECEDENCE.reversed());
+    for (ModelCandidate c : ranked) {
+      Handle h = current;
+      if (h != null && h.version().equals(c.version())) {
+        return;
+      }
+      if (pin != null && !pin.equals(c.version())) {
+        note(c, "model.pin is " + pin);
+        continue;
+      }
+      if (h != null && pin == null && !c.newerThan(servingKey(h))) {
+        note(c, "it ranks below the serving model " + h.version() + " (pin it to serve it)");
+        return;
+      }
+      if (refused.contains(c.identity())) {
+        continue;
+      }
+      byte[] bytes;
+      try {
+        bytes = c.loader().bytes();
+      } catch (IOException | RuntimeException e) {
+        refused.add(c.identity());
+        refuse(c.source(), "cannot read it: " + e);
+        continue;
+      }
+      refused.add(c.identity()); // until it proves valid: a listener that throws must not retry it
+      Outcome o = load(bytes, c.source());
+      if (o != Outcome.REFUSED) {
+        refused.remove(c.identity());
+        return;
+      }
+    }
+  }
+
+  private void note(ModelCandidate c, String why) {
+    if (noted.add(c.identity())) {
+      LOG.info(
+          "pipeline {}: model {} from {} is valid-looking but not served: {}",
+          pipeline,
+          c.version(),
+          c.source(),
+          why);
+    }
+  }
+
+  private static ModelCandidate servingKey(Handle h) {
+    return new ModelCandidate(null, null, null, h.version(), h.createdAt(), null, null);
+  }
+
+  /** Whether {@code c} can never be served while the current model serves (sources drop it). */
+  public boolean outranked(ModelCandidate c) {
+    Handle h = current;
+    return h != null
+        && c.problem() == null
+        && (pin != null ? !pin.equals(c.version()) : !c.newerThan(servingKey(h)));
+  }
+
+  private Outcome load(byte[] onnx, String source) {
     StepModel model;
     try {
       model = StepModel.load(onnx, execution);
@@ -155,10 +307,10 @@ public final class ModelRegistry implements AutoCloseable {
         source,
         previous,
         model.provider());
-    listener.swapped(previous, model.version());
     if (old != null) {
       old.release();
     }
+    listener.swapped(previous, model.version());
     return Outcome.SWAPPED;
   }
 
@@ -172,6 +324,67 @@ public final class ModelRegistry implements AutoCloseable {
         current == null ? "no model" : "model " + current.version());
     listener.refused(source, reason);
     return Outcome.REFUSED;
+  }
+
+  /**
+   * Registers a model source and returns its health record; a source that is down makes {@link
+   * #healthy()} false.
+   */
+  public SourceHealth source(ModelCandidate.Origin origin, long staleAfterMillis) {
+    SourceHealth h = new SourceHealth(origin, staleAfterMillis);
+    synchronized (sources) {
+      sources.put(origin, h);
+    }
+    expect(List.of(origin));
+    return h;
+  }
+
+  /**
+   * Announces the sources about to start, before the first of them hands its candidates: the first
+   * choice waits for each one's first view (at most {@link #SETTLE_MS}).
+   */
+  public void expect(List<ModelCandidate.Origin> origins) {
+    synchronized (selecting) {
+      if (current != null) {
+        return;
+      }
+      if (unheard.isEmpty()) {
+        settleUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MS);
+      }
+      for (ModelCandidate.Origin o : origins) {
+        if (!pools.containsKey(o)) {
+          unheard.add(o);
+        }
+      }
+    }
+  }
+
+  /** The registered model sources. */
+  public List<SourceHealth> sources() {
+    synchronized (sources) {
+      return List.copyOf(sources.values());
+    }
+  }
+
+  /** Whether every model source works (readiness: an instance deaf to new models is not ready). */
+  public boolean healthy() {
+    return healthReason() == null;
+  }
+
+  /** Why a model source is down, or null when all work. */
+  public String healthReason() {
+    for (SourceHealth h : sources()) {
+      String r = h.reason();
+      if (r != null) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  /** The pinned version, or null. */
+  public String pin() {
+    return pin;
   }
 
   /** Why a model built for something else does not fit this pipeline, or null if it fits. */
@@ -247,6 +460,9 @@ public final class ModelRegistry implements AutoCloseable {
 
   @Override
   public void close() {
+    for (SourceHealth s : sources()) {
+      s.close();
+    }
     Handle h;
     synchronized (this) {
       closed = true;

@@ -19,12 +19,10 @@ import io.stepcast.kafka.Topics;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ExecutionProvider;
 import io.stepcast.model.ExecutionProviderException;
-import io.stepcast.model.ModelDirectoryWatcher;
 import io.stepcast.model.ModelException;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.OrtSupport;
 import io.stepcast.topology.ForecastTopology;
-import io.stepcast.train.PipelineModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,8 +108,7 @@ public final class ForecastService implements AutoCloseable {
   // Null until started, so that a start-up failure can close what was opened so far.
   private Health health;
   private HttpApi http;
-  private ModelDirectoryWatcher watcher;
-  private ModelTopic.Follower follower;
+  private ModelSources modelSources;
   private KafkaStreams streams;
   private KafkaStreamsMetrics streamsMetrics;
 
@@ -129,7 +126,7 @@ public final class ForecastService implements AutoCloseable {
       Topics.ensure(a, t.input(), t.partitions(), t.replicationFactor(), Map.of());
       Topics.ensure(a, t.output(), t.partitions(), t.replicationFactor(), Map.of());
       Topics.ensure(a, t.deadLetter(), t.partitions(), t.replicationFactor(), Map.of());
-      ModelTopic.ensure(a, t.model(), t.replicationFactor());
+      ModelTopic.ensure(a, o.bootstrapServers(), t.model(), t.replicationFactor());
     }
     this.metrics = new PipelineMetrics(spec.name());
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -154,7 +151,7 @@ public final class ForecastService implements AutoCloseable {
             provider.name().toLowerCase(Locale.ROOT))
         .strongReference(true)
         .register(prometheus);
-    this.registry = PipelineModels.registry(spec, exec, metrics);
+    this.registry = ModelSources.registry(spec, exec, metrics);
     try {
       start(o, spec);
     } catch (Exception | Error e) {
@@ -181,22 +178,10 @@ public final class ForecastService implements AutoCloseable {
             self,
             health,
             json);
-    Path modelDir =
-        o.modelDir() != null
-            ? o.modelDir()
-            : spec.model().directory() == null ? null : Path.of(spec.model().directory());
-    if (modelDir != null) {
-      this.watcher = new ModelDirectoryWatcher(modelDir, registry, spec.model().pollIntervalMs());
-    }
-    if (spec.model().followTopic()) {
-      this.follower =
-          new ModelTopic.Follower(
-              o.bootstrapServers(),
-              o.clientProperties(),
-              spec.topics().model(),
-              spec.name(),
-              registry);
-    }
+    Path modelDir = ModelSources.directory(spec, o.modelDir());
+    this.modelSources =
+        ModelSources.start(
+            spec, modelDir, o.bootstrapServers(), o.clientProperties(), registry, prometheus);
     awaitModel(spec, modelDir);
 
     Files.createDirectories(o.stateDir());
@@ -373,15 +358,8 @@ public final class ForecastService implements AutoCloseable {
     }
     gcMetrics.close();
     prometheus.close();
-    if (follower != null) {
-      try {
-        follower.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    if (watcher != null) {
-      watcher.close();
+    if (modelSources != null) {
+      modelSources.close();
     }
     registry.close();
     stopped.countDown();

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * What {@code /health/live} and {@code /health/ready} answer, with the reasons.
  *
  * <p><b>Ready</b> means this instance can make progress now: Kafka Streams is RUNNING, a model is
- * serving, the brokers answer, and every registered check (model sources, say) is fine. Each
- * failing condition adds one reason to the answer.
+ * serving, its model sources work ({@link ModelRegistry#healthReason}), the brokers answer, and
+ * every registered check is fine. Each failing condition adds one reason to the answer.
  *
  * <p><b>Live</b> fails only for a wedged process, one that a restart would cure and waiting would
  * not: Kafka Streams in ERROR (a stream thread died and shut the client down), or this class's own
@@ -156,6 +156,10 @@ public final class Health implements AutoCloseable {
       reasons.add(
           "waiting for a model on the model topic or in the model directory"
               + (refused == null ? "" : " (last refused: " + refused + ")"));
+    }
+    String sources = registry.healthReason();
+    if (sources != null) {
+      reasons.add(sources);
     }
     if (s == null) {
       if (h != null) {

@@ -4,8 +4,6 @@ import io.stepcast.config.TopologySpec;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.model.CellType;
 import io.stepcast.model.DemoModels;
-import io.stepcast.model.ExecutionConfig;
-import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.ModelSpec;
 import java.time.Instant;
 import java.util.Locale;
@@ -41,19 +39,5 @@ public final class PipelineModels {
     ModelSpec base =
         specFor(spec, spec.name() + "-fixed-" + seed, cell, t.layers(), t.hiddenSize()).build();
     return DemoModels.persistenceLike(cell, p.width(), t.hiddenSize(), t.layers(), seed, base);
-  }
-
-  /**
-   * A model registry that accepts only models fitting this pipeline (features, target, transform).
-   */
-  public static ModelRegistry registry(
-      TopologySpec spec, ExecutionConfig execution, ModelRegistry.Listener listener) {
-    return new ModelRegistry(
-        spec.name(),
-        new FeaturePipeline(spec).columns(),
-        spec.target().field(),
-        spec.target().transform().name().toLowerCase(Locale.ROOT),
-        execution,
-        listener);
   }
 }

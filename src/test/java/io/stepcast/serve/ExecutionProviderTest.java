@@ -119,7 +119,7 @@ class ExecutionProviderTest {
                   "STEPCAST_EXECUTION_FALLBACK_TO_CPU",
                   Boolean.toString(fallback)));
       try (ModelRegistry registry =
-          PipelineModels.registry(
+          ModelSources.registry(
               spec, ForecastService.execution(spec), ModelRegistry.Listener.NONE)) {
         ModelRegistry.Outcome outcome = registry.offer(PipelineModels.fixed(spec, 5), "test");
         if (fallback) {

@@ -50,7 +50,7 @@ class HttpApiTest {
   @BeforeEach
   void setUp() {
     registry =
-        PipelineModels.registry(SPEC, ForecastService.execution(SPEC), ModelRegistry.Listener.NONE);
+        ModelSources.registry(SPEC, ForecastService.execution(SPEC), ModelRegistry.Listener.NONE);
     // No broker listens there: readiness says so; nothing else here needs one.
     health = new Health(registry, Map.of("bootstrap.servers", "127.0.0.1:" + TestHttp.freePort()));
   }

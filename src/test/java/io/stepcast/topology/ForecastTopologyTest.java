@@ -17,6 +17,7 @@ import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.ReferenceRnn;
 import io.stepcast.model.RnnWeights;
+import io.stepcast.serve.ModelSources;
 import io.stepcast.state.SeriesState;
 import io.stepcast.train.PipelineModels;
 import java.nio.charset.StandardCharsets;
@@ -79,7 +80,7 @@ class ForecastTopologyTest {
   }
 
   private static ModelRegistry registry(TopologySpec spec) {
-    return PipelineModels.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
+    return ModelSources.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
   }
 
   private static byte[] b(String s) {
@@ -257,7 +258,8 @@ class ForecastTopologyTest {
                 TopologySpec.OnSwap.RESET,
                 m.ringBuffer(),
                 m.pollIntervalMs(),
-                m.startupTimeoutMs()));
+                m.startupTimeoutMs(),
+                m.pin()));
     start(spec, PipelineModels.fixed(spec, 1));
     for (int h = 1; h <= 3; h++) {
       input.pipeInput(b("seattle"), b(weatherEvent(h, 4.0)));

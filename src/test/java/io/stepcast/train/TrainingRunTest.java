@@ -13,6 +13,7 @@ import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.ModelSpec;
 import io.stepcast.model.StepModel;
 import io.stepcast.model.Stepper;
+import io.stepcast.serve.ModelSources;
 import io.stepcast.topology.ForecastMetrics;
 import io.stepcast.topology.ForecastTopology;
 import java.nio.file.Path;
@@ -120,7 +121,7 @@ class TrainingRunTest {
     Properties p =
         ForecastTopology.streamsConfig(spec, "unused:9092", dir.resolve("state"), Map.of());
     try (ModelRegistry registry =
-            PipelineModels.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
+            ModelSources.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE);
         TopologyTestDriver driver = driver(registry, p)) {
       TestInputTopic<byte[], byte[]> in =
           driver.createInputTopic(
