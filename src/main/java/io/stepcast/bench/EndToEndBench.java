@@ -14,6 +14,7 @@ import io.stepcast.model.RnnWeights;
 import io.stepcast.model.SequenceModelBuilder;
 import io.stepcast.model.StepModelBuilder;
 import io.stepcast.serve.ModelSources;
+import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
 import io.stepcast.state.SeriesStateSerde;
 import io.stepcast.topology.ForecastMetrics;
@@ -324,13 +325,11 @@ public final class EndToEndBench {
     int h = spec.training().hiddenSize() * spec.training().layers();
     int[] sizes = cell == CellType.LSTM ? new int[] {h, h} : new int[] {h};
     int fields = FeaturePipeline.inputFields(spec).size();
-    SeriesState s =
-        SeriesState.fresh(version, sizes, fields, spec.model().ringBuffer(), pipeline.width());
-    for (int i = 0; i < spec.model().ringBuffer(); i++) {
-      s.push(new float[pipeline.width()]);
-    }
+    // State format v2: the recent inputs for burn-in are a second, 9 + 4 * width byte record
+    // (RecentRows) in series-recent, not part of this one.
+    SeriesState s = SeriesState.fresh(ModelId.of(version), sizes, fields);
     s.remember(0L, 1.0, new double[fields]);
-    s.advance(version, 1.0);
+    s.advance(ModelId.of(version), 1.0);
     return s;
   }
 

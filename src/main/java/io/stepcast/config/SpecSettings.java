@@ -124,13 +124,14 @@ public final class SpecSettings {
               "model.onSwap",
               OnSwap.BURN_IN,
               Validator.ANY,
-              "a series made by an older model replays its ring buffer through the new one"
+              "a series made by an older model replays its recent inputs through the new one"
                   + " (`burn_in`) or restarts from zero (`reset`)"),
           define(
               "model.ringBuffer",
               32,
               Validator.between(0, 4096, "32"),
-              "recent feature vectors kept per series for burn-in"),
+              "recent feature vectors kept per series for burn-in (store series-recent, one row per"
+                  + " event)"),
           define(
               "model.pollIntervalMs",
               2000L,
@@ -269,6 +270,20 @@ public final class SpecSettings {
               64,
               Validator.between(1, 1_048_576, "half of processing.rocksdbMemoryMb"),
               "the memtables' part of processing.rocksdbMemoryMb, in MiB"),
+          define(
+              "processing.cacheMaxBytes",
+              10_485_760L,
+              Validator.between(0, 1L << 40, "10485760 (0: no cache)"),
+              "record cache in front of the series state store (Kafka's"
+                  + " statestore.cache.max.bytes): a series seen several times per commit is"
+                  + " written to RocksDB and its changelog once; 0: none"),
+          define(
+              "processing.batchSize",
+              1,
+              Validator.between(1, 1024, "1 (no batching), or e.g. 64"),
+              "the most series stepped in one ONNX Runtime call; above 1, events of different"
+                  + " series are held back and stepped together, at the latest just before each"
+                  + " commit"),
           optional(
               "csv.keyColumn",
               Validator.notBlank("symbol"),

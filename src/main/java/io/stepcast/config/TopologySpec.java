@@ -97,7 +97,9 @@ public record TopologySpec(
   /**
    * Kafka Streams processing settings. {@code rocksdbMemoryMb}: native memory of all RocksDB state
    * stores of the instance (block cache, index and filter blocks, memtables), 0 for RocksDB's
-   * unbounded per-store defaults; {@code rocksdbWriteBufferMb}: the memtables' part of it.
+   * unbounded per-store defaults; {@code rocksdbWriteBufferMb}: the memtables' part of it; {@code
+   * cacheMaxBytes}: the record cache in front of the series state store (0: none); {@code
+   * batchSize}: the most series stepped in one ONNX Runtime call (1: one call per event).
    */
   public record Processing(
       String guarantee,
@@ -105,7 +107,9 @@ public record TopologySpec(
       int standbyReplicas,
       long commitIntervalMs,
       int rocksdbMemoryMb,
-      int rocksdbWriteBufferMb) {}
+      int rocksdbWriteBufferMb,
+      long cacheMaxBytes,
+      int batchSize) {}
 
   /**
    * How CSV history maps to events (for {@code replay} and {@code train --csv}): the key column, or

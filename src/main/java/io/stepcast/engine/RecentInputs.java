@@ -20,29 +20,6 @@ public interface RecentInputs {
    */
   void write(String series, SeriesState state, float[] x, int offset, int width);
 
-  /** Keeps them in the series state's own ring buffer (state format v1). */
-  RecentInputs IN_STATE =
-      new RecentInputs() {
-        @Override
-        public int read(String series, SeriesState state, float[] rows, int width, int max) {
-          if (state.ringWidth() != width) {
-            return 0;
-          }
-          int n = Math.min(max, state.ringSize());
-          float[] row = new float[width];
-          for (int i = 0; i < n; i++) {
-            state.ringRow(state.ringSize() - n + i, row);
-            System.arraycopy(row, 0, rows, i * width, width);
-          }
-          return n;
-        }
-
-        @Override
-        public void write(String series, SeriesState state, float[] x, int offset, int width) {
-          state.push(x, offset);
-        }
-      };
-
   /** Keeps nothing: a swap resets the series. */
   RecentInputs NONE =
       new RecentInputs() {

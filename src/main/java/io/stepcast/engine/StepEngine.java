@@ -9,6 +9,7 @@ import io.stepcast.features.Rejection;
 import io.stepcast.model.ModelException;
 import io.stepcast.model.StepModel;
 import io.stepcast.model.Stepper;
+import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
 import java.time.Instant;
 import java.util.List;
@@ -39,6 +40,7 @@ public final class StepEngine implements AutoCloseable {
   private final boolean carryForward;
   private final boolean burnInOnSwap;
   private final int recentCapacity;
+  private final boolean keepRecent;
   private final int width;
   private final int maxBatch;
   private final RecentInputs recent;
@@ -51,6 +53,7 @@ public final class StepEngine implements AutoCloseable {
   private StepModel model;
   private Stepper stepper;
   private String version;
+  private int modelId;
   private int[] stateSizes;
   private float[][] states;
   private float[] y;
@@ -85,6 +88,7 @@ public final class StepEngine implements AutoCloseable {
     this.carryForward = spec.policies().missing() == MissingPolicy.CARRY_FORWARD;
     this.burnInOnSwap = spec.model().onSwap() == OnSwap.BURN_IN;
     this.recentCapacity = spec.model().ringBuffer();
+    this.keepRecent = burnInOnSwap && recentCapacity > 0 && recent != RecentInputs.NONE;
     this.width = pipeline.width();
     this.maxBatch = maxBatch;
     this.recent = recent;
@@ -137,6 +141,7 @@ public final class StepEngine implements AutoCloseable {
     closeStepper();
     model = next;
     version = next.version();
+    modelId = ModelId.of(version);
     stepper = next.newStepper(maxBatch);
     stateSizes = new int[next.stateCount()];
     states = new float[stateSizes.length][];
@@ -158,7 +163,7 @@ public final class StepEngine implements AutoCloseable {
   /** A fresh state for a series never seen: zero recurrent state, nothing remembered. */
   public SeriesState newState() {
     requireModel();
-    return SeriesState.fresh(version, stateSizes, fieldNames.size(), recentCapacity, width);
+    return SeriesState.fresh(modelId, stateSizes, fieldNames.size());
   }
 
   /**
@@ -212,7 +217,7 @@ public final class StepEngine implements AutoCloseable {
       st.score(ev.target());
       listener.scored(Math.abs(ev.target() - prevForecast), Math.abs(ev.target() - prevActual));
     }
-    if (!st.madeBy(version)) {
+    if (!st.madeBy(modelId)) {
       rebuild(id, st);
     }
     int off = slot * width;
@@ -220,7 +225,11 @@ public final class StepEngine implements AutoCloseable {
     for (int i = 0; i < stateSizes.length; i++) {
       System.arraycopy(st.states()[i], 0, states[i], slot * stateSizes[i], stateSizes[i]);
     }
-    recent.write(id, st, x, off, width);
+    if (keepRecent) {
+      recent.write(id, st, x, off, width);
+    } else if (st.legacyRows() > 0) {
+      st.dropLegacyRows();
+    }
     pipeline.remember(ev, st);
     ids[slot] = id;
     slotStates[slot] = st;
@@ -274,7 +283,7 @@ public final class StepEngine implements AutoCloseable {
       }
       double f = pipeline.forecast(y[s * outputSize], actual[s]);
       forecast[s] = f;
-      st.advance(version, f);
+      st.advance(modelId, f);
     }
   }
 
@@ -378,9 +387,9 @@ public final class StepEngine implements AutoCloseable {
     long interval = st.lastIntervalMs() > 0 ? st.lastIntervalMs() : 1;
     long time = st.lastEventTime();
     double f = st.lastForecast();
-    if (!st.madeBy(version)) {
+    if (!st.madeBy(modelId)) {
       // A state made by another model means nothing to this one: roll from a reset state.
-      st.resetRecurrent(version, stateSizes);
+      st.resetRecurrent(modelId, stateSizes);
     }
     int n = 0;
     for (int k = 0; k < steps; k++) {
@@ -408,7 +417,7 @@ public final class StepEngine implements AutoCloseable {
 
   /** Replays the series' recent inputs through the new model (burn-in), or starts from zero. */
   private void rebuild(String id, SeriesState st) {
-    st.resetRecurrent(version, stateSizes);
+    st.resetRecurrent(modelId, stateSizes);
     if (!burnInOnSwap || recentCapacity == 0) {
       return;
     }

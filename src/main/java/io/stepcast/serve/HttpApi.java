@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.stepcast.model.ModelRegistry;
+import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
 import io.stepcast.topology.ForecastTopology;
 import java.net.URLEncoder;
@@ -438,7 +439,8 @@ public final class HttpApi implements AutoCloseable {
       return;
     }
     if (!r.forecast()) {
-      sendJson(x, 200, query.summary(r.id(), state));
+      ModelRegistry.Handle serving = registry.current();
+      sendJson(x, 200, query.summary(r.id(), state, serving == null ? null : serving.version()));
       return;
     }
     ModelRegistry.Handle h = registry.acquire();
@@ -447,15 +449,15 @@ public final class HttpApi implements AutoCloseable {
       return;
     }
     try {
-      if (!h.version().equals(state.modelVersion())) {
+      if (!state.madeBy(ModelId.of(h.version()))) {
         sendError(
             x,
             409,
             "the state of series '"
                 + r.id()
-                + "' was made by model "
-                + state.modelVersion()
-                + " but model "
+                + "' was made by another model (id "
+                + ModelId.hex(state.modelId())
+                + ") but model "
                 + h.version()
                 + " is serving; the series' next event rebuilds its state for it");
         return;

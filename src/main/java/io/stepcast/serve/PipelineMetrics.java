@@ -125,7 +125,7 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
             .register(registry);
     burnIns =
         Counter.builder("stepcast.model.burnins")
-            .description("Series rebuilt for a new model by replaying their ring buffer")
+            .description("Series rebuilt for a new model by replaying their recent inputs")
             .tags(p)
             .register(registry);
     Gauge.builder("stepcast.series", seriesByTask, PipelineMetrics::sum)

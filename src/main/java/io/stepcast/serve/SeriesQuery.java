@@ -8,6 +8,7 @@ import io.stepcast.engine.RecentInputs;
 import io.stepcast.engine.StepEngine;
 import io.stepcast.engine.StepListener;
 import io.stepcast.model.ModelRegistry;
+import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
 import java.time.Instant;
 
@@ -28,12 +29,21 @@ public final class SeriesQuery {
     this.json = json;
   }
 
-  /** The state summary of a series. */
-  public ObjectNode summary(String id, SeriesState s) {
+  /**
+   * The state summary of a series. The state records the compact id of its model ({@code modelId});
+   * {@code model} names it when it is the serving model ({@code servingVersion}), and is null
+   * otherwise (the series' next event rebuilds it for the serving model).
+   */
+  public ObjectNode summary(String id, SeriesState s, String servingVersion) {
     ObjectNode n = json.createObjectNode();
     n.put("series", id);
     n.put("pipeline", spec.name());
-    n.put("model", s.modelVersion());
+    if (servingVersion != null && s.madeBy(ModelId.of(servingVersion))) {
+      n.put("model", servingVersion);
+    } else {
+      n.putNull("model");
+    }
+    n.put("modelId", ModelId.hex(s.modelId()));
     n.put("steps", s.steps());
     n.put("modelSteps", s.modelSteps());
     n.put("lastEventTime", s.lastEventTime());
@@ -44,7 +54,6 @@ public final class SeriesQuery {
     n.put("scored", s.errorCount());
     putNumber(n, "mae", s.mae());
     putNumber(n, "persistenceMae", s.persistenceMae());
-    n.put("ringBuffer", s.ringSize());
     ArrayNode states = n.putArray("stateNorms");
     for (float[] t : s.states()) {
       double sum = 0;

@@ -4,16 +4,20 @@ import io.stepcast.features.FeaturePipeline;
 import java.util.Arrays;
 
 /**
- * What stepcast keeps per series in its state store: the model version that made the recurrent
- * state, counters, the last event's time and target, the last forecast, the recurrent state
- * tensors, the last value of each input field, online accuracy sums, and a ring buffer of the most
- * recent feature vectors (replayed through a new model after a swap: burn-in).
+ * What stepcast keeps per series in its state store, and what one event must write: the compact id
+ * of the model that made the recurrent state ({@link ModelId}), counters, the last event's time and
+ * target, the last forecast, the recurrent state tensors, the last value of each input field and
+ * online accuracy sums. The recent inputs a burn-in replays live elsewhere (one row per event, not
+ * a ring rewritten with every event).
  *
- * <p>Mutable on purpose: the processor reads it, advances it and writes it back once per event.
- * Stored with {@link SeriesStateSerde}.
+ * <p>A state read from format v1 still carries that format's ring buffer of recent inputs until it
+ * is written again ({@link #legacyRows}): the caller moves it to where recent inputs live now.
+ *
+ * <p>Mutable on purpose: the engine reads it, advances it and the processor writes it back once per
+ * event. Stored with {@link SeriesStateSerde}.
  */
 public final class SeriesState implements FeaturePipeline.MutableMemory {
-  String modelVersion;
+  int modelId;
   long steps;
   long modelSteps;
   long lastEventTime;
@@ -25,44 +29,30 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
   long errorCount;
   double sumAbsError;
   double sumAbsErrorPersistence;
-  float[] ring;
-  int ringWidth;
-  int ringCapacity;
-  int ringSize;
-  int ringHead;
+  // Format v1's ring buffer (oldest first), kept until the state is next written.
+  float[] legacyRing;
+  int legacyWidth;
+  int legacyRows;
 
   SeriesState() {}
 
-  /** A fresh series: zero recurrent state, nothing seen. */
-  public static SeriesState fresh(
-      String modelVersion, int[] stateSizes, int fieldCount, int ringCapacity, int ringWidth) {
+  /** A fresh series: zero recurrent state, nothing seen, made by the model {@code modelId}. */
+  public static SeriesState fresh(int modelId, int[] stateSizes, int fieldCount) {
     SeriesState s = new SeriesState();
-    s.modelVersion = modelVersion;
+    s.modelId = modelId;
     s.states = new float[stateSizes.length][];
     for (int i = 0; i < stateSizes.length; i++) {
       s.states[i] = new float[stateSizes[i]];
     }
     s.lastFields = new float[fieldCount];
     Arrays.fill(s.lastFields, Float.NaN);
-    s.ringCapacity = ringCapacity;
-    s.ringWidth = ringWidth;
-    s.ring = new float[ringCapacity * ringWidth];
     return s;
-  }
-
-  public String modelVersion() {
-    return modelVersion;
-  }
-
-  /** Whether the recurrent state was made by the model {@code version}. */
-  public boolean madeBy(String version) {
-    return version.equals(modelVersion);
   }
 
   /** A deep copy (the state API rolls forecasts forward on one without touching the live state). */
   public SeriesState copy() {
     SeriesState c = new SeriesState();
-    c.modelVersion = modelVersion;
+    c.modelId = modelId;
     c.steps = steps;
     c.modelSteps = modelSteps;
     c.lastEventTime = lastEventTime;
@@ -77,12 +67,20 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
     c.errorCount = errorCount;
     c.sumAbsError = sumAbsError;
     c.sumAbsErrorPersistence = sumAbsErrorPersistence;
-    c.ring = ring.clone();
-    c.ringWidth = ringWidth;
-    c.ringCapacity = ringCapacity;
-    c.ringSize = ringSize;
-    c.ringHead = ringHead;
+    c.legacyRing = legacyRing == null ? null : legacyRing.clone();
+    c.legacyWidth = legacyWidth;
+    c.legacyRows = legacyRows;
     return c;
+  }
+
+  /** The compact id of the model that made the recurrent state. */
+  public int modelId() {
+    return modelId;
+  }
+
+  /** Whether the recurrent state was made by the model with this id. */
+  public boolean madeBy(int id) {
+    return modelId == id;
   }
 
   /**
@@ -177,54 +175,20 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
     }
   }
 
-  /** Records a step: one more event, and the forecast it produced. */
-  public void advance(String version, double forecast) {
-    modelVersion = version;
+  /** Records a step by the model {@code id}: one more event, and the forecast it produced. */
+  public void advance(int id, double forecast) {
+    modelId = id;
     steps++;
     modelSteps++;
     lastForecast = forecast;
   }
 
-  /** Appends a feature vector to the ring buffer, dropping the oldest when full. */
-  public void push(float[] x) {
-    push(x, 0);
-  }
-
-  /** Appends the feature vector at {@code x[offset..]} to the ring buffer. */
-  public void push(float[] x, int offset) {
-    if (ringCapacity == 0) {
-      return;
-    }
-    int w = Math.min(ringWidth, x.length - offset);
-    System.arraycopy(x, offset, ring, ringHead * ringWidth, w);
-    ringHead = (ringHead + 1) % ringCapacity;
-    if (ringSize < ringCapacity) {
-      ringSize++;
-    }
-  }
-
-  /** Number of feature vectors in the ring buffer. */
-  public int ringSize() {
-    return ringSize;
-  }
-
-  /** Width of each ring-buffer row. */
-  public int ringWidth() {
-    return ringWidth;
-  }
-
-  /** Copies the i-th oldest ring-buffer row into {@code out}. */
-  public void ringRow(int i, float[] out) {
-    int start = (ringHead - ringSize + ringCapacity) % ringCapacity;
-    int row = (start + i) % ringCapacity;
-    System.arraycopy(ring, row * ringWidth, out, 0, ringWidth);
-  }
-
   /**
    * Zeroes the recurrent state tensors (for a reset, or before a burn-in) and records the model.
+   * The last forecast stays: the next event still scores it.
    */
-  public void resetRecurrent(String version, int[] stateSizes) {
-    modelVersion = version;
+  public void resetRecurrent(int id, int[] stateSizes) {
+    modelId = id;
     modelSteps = 0;
     if (states.length != stateSizes.length) {
       states = new float[stateSizes.length][];
@@ -236,11 +200,35 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
         Arrays.fill(states[i], 0f);
       }
     }
-    lastForecast = Double.NaN;
   }
 
-  /** Counts a burn-in step (a ring-buffer row replayed through a new model). */
+  /** Counts a burn-in step (a recent input replayed through a new model). */
   public void burnInStep() {
     modelSteps++;
+  }
+
+  /**
+   * Rows of format v1's ring buffer still carried (0 once written in format v2): the inputs of
+   * steps {@code steps() - legacyRows() .. steps() - 1}.
+   */
+  public int legacyRows() {
+    return legacyRows;
+  }
+
+  /** Width of a format v1 ring row. */
+  public int legacyWidth() {
+    return legacyWidth;
+  }
+
+  /** Copies the i-th oldest format v1 ring row into {@code out} from {@code offset}. */
+  public void legacyRow(int i, float[] out, int offset) {
+    System.arraycopy(legacyRing, i * legacyWidth, out, offset, legacyWidth);
+  }
+
+  /** Forgets format v1's ring buffer (once its rows live where recent inputs live now). */
+  public void dropLegacyRows() {
+    legacyRing = null;
+    legacyRows = 0;
+    legacyWidth = 0;
   }
 }

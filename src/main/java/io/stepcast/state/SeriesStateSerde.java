@@ -2,6 +2,7 @@ package io.stepcast.state;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -10,23 +11,33 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * The binary state-store format of {@link SeriesState}: a version byte, then fixed fields, then
- * length-prefixed arrays, all big-endian.
+ * length-prefixed float arrays.
  *
  * <pre>
- * v1: u8 version=1 | u16 len + UTF-8 modelVersion | i64 steps | i64 modelSteps
+ * v2 (written; little-endian, float arrays copied in bulk):
+ *     u8 version=2 | i32 modelId | i64 steps | i64 modelSteps | i64 lastEventTime
+ *     | i64 lastIntervalMs | f64 lastTarget | f64 lastForecast | i64 errorCount | f64 sumAbsError
+ *     | f64 sumAbsErrorPersistence | u8 stateCount, each: u16 n + n f32 | u16 n + n f32 lastFields
+ *     | [bytes a later version appends: ignored]
+ *     = 80 + 2 * stateCount + 4 * (state floats + fields) bytes: 348 for LSTM 1x32 with 2 fields
+ * v1 (read; big-endian): u8 version=1 | u16 len + UTF-8 modelVersion | i64 steps | i64 modelSteps
  *     | i64 lastEventTime | i64 lastIntervalMs | f64 lastTarget | f64 lastForecast
- *     | i64 errorCount | f64 sumAbsError | f64 sumAbsErrorPersistence | u8 stateCount, each: i32 n + n f32
- *     | i32 n + n f32 lastFields | i32 ringCapacity | i32 ringWidth | i32 ringSize
- *     | ringSize*ringWidth f32 (oldest first) | [bytes a later version appends: ignored]
+ *     | i64 errorCount | f64 sumAbsError | f64 sumAbsErrorPersistence | u8 stateCount, each: i32 n
+ *     + n f32 | i32 n + n f32 lastFields | i32 ringCapacity | i32 ringWidth | i32 ringSize
+ *     | ringSize*ringWidth f32 (oldest first) | [ignored]
  * </pre>
  *
- * <p>Compatibility: a reader accepts every version up to its own, and ignores trailing bytes so a
- * later version may append fields without breaking an older reader during a rolling upgrade. Null
- * in, null out; bad bytes become a {@link SerializationException}.
+ * <p>A v1 state reads without loss: its model version becomes the {@link ModelId} of that version,
+ * and its ring buffer is carried ({@link SeriesState#legacyRows}) until the state is next written,
+ * which writes v2. Compatibility: a reader accepts every version up to its own, and ignores
+ * trailing bytes so a later version may append fields without breaking an older reader during a
+ * rolling upgrade. Null in, null out; bad bytes become a {@link SerializationException}.
  */
 public final class SeriesStateSerde implements Serde<SeriesState> {
   /** The format version this build writes. */
-  public static final byte VERSION = 1;
+  public static final byte VERSION = 2;
+
+  private static final int FIXED = 1 + 4 + 8 * 9 + 1;
 
   private final Serializer<SeriesState> serializer = (topic, s) -> s == null ? null : write(s);
   private final Deserializer<SeriesState> deserializer =
@@ -42,18 +53,20 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     return deserializer;
   }
 
-  /** Encodes a state. */
-  public static byte[] write(SeriesState s) {
-    byte[] version =
-        s.modelVersion == null ? new byte[0] : s.modelVersion.getBytes(StandardCharsets.UTF_8);
-    int size = 1 + 2 + version.length + 8 * 9 + 1;
+  /** The size of a state in the format this build writes. */
+  public static int size(SeriesState s) {
+    int size = FIXED + 2 + 4 * s.lastFields.length;
     for (float[] t : s.states) {
-      size += 4 + 4 * t.length;
+      size += 2 + 4 * t.length;
     }
-    size += 4 + 4 * s.lastFields.length + 12 + 4 * s.ringSize * s.ringWidth;
-    ByteBuffer b = ByteBuffer.allocate(size);
-    b.put(VERSION);
-    b.putShort((short) version.length).put(version);
+    return size;
+  }
+
+  /** Encodes a state in the current format (v2). */
+  public static byte[] write(SeriesState s) {
+    byte[] out = new byte[size(s)];
+    ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(VERSION).putInt(s.modelId);
     b.putLong(s.steps).putLong(s.modelSteps).putLong(s.lastEventTime).putLong(s.lastIntervalMs);
     b.putDouble(s.lastTarget).putDouble(s.lastForecast);
     b.putLong(s.errorCount).putDouble(s.sumAbsError).putDouble(s.sumAbsErrorPersistence);
@@ -62,16 +75,7 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       putFloats(b, t);
     }
     putFloats(b, s.lastFields);
-    b.putInt(s.ringCapacity).putInt(s.ringWidth).putInt(s.ringSize);
-    int start =
-        s.ringCapacity == 0 ? 0 : (s.ringHead - s.ringSize + s.ringCapacity) % s.ringCapacity;
-    for (int i = 0; i < s.ringSize; i++) {
-      int offset = ((start + i) % s.ringCapacity) * s.ringWidth;
-      for (int j = 0; j < s.ringWidth; j++) {
-        b.putFloat(s.ring[offset + j]);
-      }
-    }
-    return b.array();
+    return out;
   }
 
   /** Decodes a state written by this or an earlier version. */
@@ -80,72 +84,96 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       throw new SerializationException("empty series state");
     }
     byte version = bytes[0];
-    if (version < 1 || version > VERSION) {
-      throw new SerializationException(
-          "series state format version "
-              + version
-              + " is not known to this build (reads 1.."
-              + VERSION
-              + ")");
-    }
     try {
-      ByteBuffer b = ByteBuffer.wrap(bytes, 1, bytes.length - 1);
-      SeriesState s = new SeriesState();
-      byte[] v = new byte[Short.toUnsignedInt(b.getShort())];
-      b.get(v);
-      s.modelVersion = v.length == 0 ? null : new String(v, StandardCharsets.UTF_8);
-      s.steps = b.getLong();
-      s.modelSteps = b.getLong();
-      s.lastEventTime = b.getLong();
-      s.lastIntervalMs = b.getLong();
-      s.lastTarget = b.getDouble();
-      s.lastForecast = b.getDouble();
-      s.errorCount = b.getLong();
-      s.sumAbsError = b.getDouble();
-      s.sumAbsErrorPersistence = b.getDouble();
-      int n = Byte.toUnsignedInt(b.get());
-      s.states = new float[n][];
-      for (int i = 0; i < n; i++) {
-        s.states[i] = getFloats(b);
+      switch (version) {
+        case 2:
+          return readV2(ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN));
+        case 1:
+          return readV1(ByteBuffer.wrap(bytes, 1, bytes.length - 1));
+        default:
+          throw new SerializationException(
+              "series state format version "
+                  + version
+                  + " is not known to this build (reads 1.."
+                  + VERSION
+                  + ")");
       }
-      s.lastFields = getFloats(b);
-      s.ringCapacity = b.getInt();
-      s.ringWidth = b.getInt();
-      s.ringSize = b.getInt();
-      if (s.ringCapacity < 0
-          || s.ringWidth < 0
-          || s.ringSize < 0
-          || s.ringSize > s.ringCapacity
-          || (long) s.ringCapacity * s.ringWidth > 1 << 24) {
-        throw new SerializationException("corrupt series state: bad ring buffer sizes");
-      }
-      s.ring = new float[s.ringCapacity * s.ringWidth];
-      for (int i = 0; i < s.ringSize * s.ringWidth; i++) {
-        s.ring[i] = b.getFloat();
-      }
-      s.ringHead = s.ringCapacity == 0 ? 0 : s.ringSize % s.ringCapacity;
-      return s;
     } catch (BufferUnderflowException | IllegalArgumentException | NegativeArraySizeException e) {
       throw new SerializationException("corrupt series state (" + bytes.length + " bytes)", e);
     }
   }
 
-  private static void putFloats(ByteBuffer b, float[] a) {
-    b.putInt(a.length);
-    for (float f : a) {
-      b.putFloat(f);
+  private static SeriesState readV2(ByteBuffer b) {
+    SeriesState s = new SeriesState();
+    s.modelId = b.getInt();
+    readScalars(s, b);
+    int n = Byte.toUnsignedInt(b.get());
+    s.states = new float[n][];
+    for (int i = 0; i < n; i++) {
+      s.states[i] = getFloats(b, Short.toUnsignedInt(b.getShort()));
     }
+    s.lastFields = getFloats(b, Short.toUnsignedInt(b.getShort()));
+    return s;
   }
 
-  private static float[] getFloats(ByteBuffer b) {
-    int n = b.getInt();
+  private static SeriesState readV1(ByteBuffer b) {
+    SeriesState s = new SeriesState();
+    byte[] v = new byte[Short.toUnsignedInt(b.getShort())];
+    b.get(v);
+    s.modelId = v.length == 0 ? 0 : ModelId.of(new String(v, StandardCharsets.UTF_8));
+    readScalars(s, b);
+    int n = Byte.toUnsignedInt(b.get());
+    s.states = new float[n][];
+    for (int i = 0; i < n; i++) {
+      s.states[i] = getFloats(b, b.getInt());
+    }
+    s.lastFields = getFloats(b, b.getInt());
+    int ringCapacity = b.getInt();
+    int ringWidth = b.getInt();
+    int ringSize = b.getInt();
+    if (ringCapacity < 0
+        || ringWidth < 0
+        || ringSize < 0
+        || ringSize > ringCapacity
+        || (long) ringCapacity * ringWidth > 1 << 24) {
+      throw new SerializationException("corrupt series state: bad ring buffer sizes");
+    }
+    if (ringSize > 0 && ringWidth > 0) {
+      s.legacyRing = getFloats(b, ringSize * ringWidth);
+      s.legacyRows = ringSize;
+      s.legacyWidth = ringWidth;
+    }
+    return s;
+  }
+
+  private static void readScalars(SeriesState s, ByteBuffer b) {
+    s.steps = b.getLong();
+    s.modelSteps = b.getLong();
+    s.lastEventTime = b.getLong();
+    s.lastIntervalMs = b.getLong();
+    s.lastTarget = b.getDouble();
+    s.lastForecast = b.getDouble();
+    s.errorCount = b.getLong();
+    s.sumAbsError = b.getDouble();
+    s.sumAbsErrorPersistence = b.getDouble();
+  }
+
+  private static void putFloats(ByteBuffer b, float[] a) {
+    if (a.length > 0xffff) {
+      throw new SerializationException("a state array of " + a.length + " floats is too long");
+    }
+    b.putShort((short) a.length);
+    b.asFloatBuffer().put(a);
+    b.position(b.position() + 4 * a.length);
+  }
+
+  private static float[] getFloats(ByteBuffer b, int n) {
     if (n < 0 || n > b.remaining() / 4) {
       throw new SerializationException("corrupt series state: array of " + n + " floats");
     }
     float[] a = new float[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = b.getFloat();
-    }
+    b.asFloatBuffer().get(a);
+    b.position(b.position() + 4 * n);
     return a;
   }
 }

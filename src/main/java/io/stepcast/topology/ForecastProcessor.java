@@ -1,10 +1,10 @@
 package io.stepcast.topology;
 
 import io.stepcast.config.TopologySpec;
-import io.stepcast.engine.RecentInputs;
 import io.stepcast.engine.StepEngine;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.state.SeriesState;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -13,14 +13,23 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Second stage, per series: Kafka glue around the {@link StepEngine}. It loads the series' state
- * from the store, hands the event to the engine (checks, burn-in, scoring, features, step), stores
- * the new state and forwards the forecast, or forwards a dead letter when the engine refuses the
- * event.
+ * from the store, hands the event to the engine (checks, burn-in, scoring, features), and once the
+ * engine has stepped it stores the new state and forwards the forecast; an event the engine refuses
+ * is forwarded as a dead letter at once.
+ *
+ * <p>With {@code processing.batchSize} above 1 it stages events of different series and steps them
+ * in one ONNX Runtime call when the batch is full, when a staged series comes again, when the model
+ * changes, and before every commit of the task ({@link BeforeCommit}): no input offset is committed
+ * before its forecast is forwarded and its state written, so exactly-once holds. Without the commit
+ * hook it steps every event at once.
  *
  * <p>Each task owns its engine (reused buffers and tensors) and holds the model it steps with; it
  * moves to a newer model at the next record after a swap.
  */
 final class ForecastProcessor implements Processor<String, Envelope, String, Envelope> {
+  /** The one key of the task's {@link ForecastTopology#COUNT_STORE}. */
+  static final String COUNT_KEY = "series";
+
   private final TopologySpec spec;
   private final ModelRegistry registry;
   private final ForecastMetrics metrics;
@@ -28,7 +37,11 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
   private final ForecastWriter writer;
   private ProcessorContext<String, Envelope> context;
   private KeyValueStore<String, SeriesState> store;
+  private KeyValueStore<String, Long> counts;
+  private boolean countUnsaved;
   private StepEngine engine;
+  private BeforeCommit beforeCommit;
+  private Record<String, Envelope>[] staged;
   private ModelRegistry.Handle handle;
   private String task;
   private long held;
@@ -41,20 +54,38 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
   }
 
   @Override
+  @SuppressWarnings("unchecked")
   public void init(ProcessorContext<String, Envelope> context) {
     this.context = context;
     this.store = context.getStateStore(ForecastTopology.STATE_STORE);
-    this.engine = new StepEngine(spec, 1, RecentInputs.IN_STATE, metrics);
-    // Processors are initialised once the task's store is restored, so this count is exact; from
-    // here on the task counts the series it adds. (RocksDB's approximateNumEntries counts every
-    // overwrite still in the memtable: many times the number of series.)
-    this.task = context.taskId().toString();
-    long n = 0;
-    try (KeyValueIterator<String, SeriesState> all = store.all()) {
-      while (all.hasNext()) {
-        all.next();
-        n++;
+    KeyValueStore<Bytes, byte[]> recent = context.getStateStore(ForecastTopology.RECENT_STORE);
+    this.counts = context.getStateStore(ForecastTopology.COUNT_STORE);
+    int batch = spec.processing().batchSize();
+    if (batch > 1) {
+      beforeCommit = BeforeCommit.install(context, this::stepStaged);
+      if (beforeCommit == null) {
+        batch = 1;
       }
+    }
+    this.engine =
+        new StepEngine(
+            spec, batch, new StoreRecentInputs(recent, spec.model().ringBuffer()), metrics);
+    this.staged = new Record[batch];
+    // Processors are initialised once the task's stores are restored, so the count is exact.
+    this.task = context.taskId().toString();
+    Long n = counts.get(COUNT_KEY);
+    if (n == null) {
+      // A store written before the count was kept: count once, store it with the next event.
+      // (RocksDB's approximateNumEntries counts every overwrite still in the memtable: many times
+      // the number of series.)
+      n = 0L;
+      try (KeyValueIterator<String, SeriesState> all = store.all()) {
+        while (all.hasNext()) {
+          all.next();
+          n++;
+        }
+      }
+      countUnsaved = true;
     }
     this.held = n;
     metrics.seriesHeld(task, held);
@@ -65,31 +96,62 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     Envelope in = record.value();
     String id = record.key();
     followRegistry();
-    int slot = engine.stepOne(id, in.event, store.get(id));
+    if (engine.isFull() || engine.isStaged(id)) {
+      // The next event of a staged series depends on its step.
+      stepStaged();
+    }
+    int slot = engine.stage(id, in.event, store.get(id));
     if (slot < 0) {
       deadLetter(record, in);
       return;
     }
-    SeriesState st = engine.state(slot);
-    store.put(id, st);
-    if (engine.isNew(slot)) {
-      metrics.seriesHeld(task, ++held);
+    staged[slot] = record;
+    if (beforeCommit == null) {
+      stepStaged();
+    } else {
+      beforeCommit.arm();
     }
-    Envelope e = out.clear();
-    e.forecast =
-        writer.write(
-            id,
-            engine.eventTime(slot),
-            engine.actual(slot),
-            engine.forecast(slot),
-            engine.previousForecast(slot),
-            engine.previousActual(slot),
-            handle.version(),
-            st.steps(),
-            engine.warm(slot));
+  }
+
+  /** Steps the staged series, stores their states and forwards their forecasts. */
+  private void stepStaged() {
+    int n = engine.staged();
+    if (n == 0) {
+      return;
+    }
+    engine.run();
+    boolean added = countUnsaved;
+    for (int slot = 0; slot < n; slot++) {
+      SeriesState st = engine.state(slot);
+      String id = engine.id(slot);
+      store.put(id, st);
+      if (engine.isNew(slot)) {
+        held++;
+        added = true;
+      }
+      Envelope e = out.clear();
+      e.forecast =
+          writer.write(
+              id,
+              engine.eventTime(slot),
+              engine.actual(slot),
+              engine.forecast(slot),
+              engine.previousForecast(slot),
+              engine.previousActual(slot),
+              handle.version(),
+              st.steps(),
+              engine.warm(slot));
+      metrics.forecast();
+      Record<String, Envelope> r = staged[slot];
+      staged[slot] = null;
+      context.forward(r.withValue(e));
+    }
     engine.clear();
-    metrics.forecast();
-    context.forward(record.withValue(e));
+    if (added) {
+      counts.put(COUNT_KEY, held);
+      countUnsaved = false;
+      metrics.seriesHeld(task, held);
+    }
   }
 
   private void followRegistry() {
@@ -100,6 +162,8 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     if (next == null) {
       throw new IllegalStateException("no model is serving pipeline " + spec.name());
     }
+    // Staged series are stepped by the model they were staged for.
+    stepStaged();
     engine.use(next.model());
     if (handle != null) {
       handle.release();
@@ -118,6 +182,7 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
 
   @Override
   public void close() {
+    // Anything still staged was never committed: its input is processed again.
     if (engine != null) {
       engine.close();
     }

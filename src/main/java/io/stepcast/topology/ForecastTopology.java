@@ -40,15 +40,40 @@ public final class ForecastTopology {
   /** The state store holding each series' {@code SeriesState}; changelogged. */
   public static final String STATE_STORE = "series-state";
 
+  /**
+   * Each series' recent model inputs for burn-in, one record per series and slot ({@code
+   * RecentRows}); changelogged.
+   */
+  public static final String RECENT_STORE = "series-recent";
+
+  /**
+   * How many series each task holds (one record per task), so a task starting up reads one number
+   * instead of scanning its store; changelogged, in memory.
+   */
+  public static final String COUNT_STORE = "series-count";
+
   private ForecastTopology() {}
 
   /** Builds the topology. The registry must be serving a model before the first record arrives. */
   public static Topology build(TopologySpec spec, ModelRegistry registry, ForecastMetrics metrics) {
     StreamsBuilder builder = new StreamsBuilder();
     // The store must be added to the builder before a processor can name it.
+    var states =
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), new SeriesStateSerde());
+    // The record cache keeps the last state of each series and writes it to RocksDB and the
+    // changelog once per commit: a series seen several times per commit is written once. Not with
+    // batching: the batch stored before a commit must reach the changelog in that commit, and this
+    // cache may be flushed before the batch is stepped (BeforeCommit).
+    boolean cached = spec.processing().cacheMaxBytes() > 0 && spec.processing().batchSize() == 1;
+    builder.addStateStore(cached ? states.withCachingEnabled() : states);
+    builder.addStateStore(BeforeCommit.storeBuilder());
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), new SeriesStateSerde()));
+            Stores.persistentKeyValueStore(RECENT_STORE), Serdes.Bytes(), Serdes.ByteArray()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.inMemoryKeyValueStore(COUNT_STORE), Serdes.String(), Serdes.Long()));
 
     KStream<byte[], byte[]> input =
         builder.stream(
@@ -73,7 +98,10 @@ public final class ForecastTopology {
             .process(
                 () -> new ForecastProcessor(spec, registry, metrics),
                 Named.as("forecast"),
-                STATE_STORE)
+                STATE_STORE,
+                RECENT_STORE,
+                COUNT_STORE,
+                BeforeCommit.STORE)
             .split(Named.as("forecast-route-"))
             .branch((k, v) -> v.isDeadLetter(), Branched.as("dead-letters"))
             .defaultBranch(Branched.as("forecasts"));
@@ -118,6 +146,7 @@ public final class ForecastTopology {
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, spec.processing().numStreamThreads());
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, spec.processing().standbyReplicas());
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, spec.processing().commitIntervalMs());
+    p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, spec.processing().cacheMaxBytes());
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) spec.topics().replicationFactor());
     p.put(
         StreamsConfig.topicPrefix("min.insync.replicas"),

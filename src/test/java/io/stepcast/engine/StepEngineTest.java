@@ -8,9 +8,12 @@ import io.stepcast.features.Event;
 import io.stepcast.features.Rejection;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.StepModel;
+import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
 import io.stepcast.train.PipelineModels;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +45,40 @@ class StepEngineTest {
     return Event.of(id, T0 + hour * HOUR, temperature, 1016.5, 3.5 + hour / 10.0);
   }
 
+  /** Recent inputs in memory: the last {@code capacity} rows per series. */
+  static final class MemoryRecentInputs implements RecentInputs {
+    private final int capacity;
+    private final Map<String, ArrayDeque<float[]>> rows = new HashMap<>();
+
+    MemoryRecentInputs(int capacity) {
+      this.capacity = capacity;
+    }
+
+    @Override
+    public int read(String series, SeriesState state, float[] out, int width, int max) {
+      ArrayDeque<float[]> q = rows.getOrDefault(series, new ArrayDeque<>());
+      int n = Math.min(max, q.size());
+      int i = 0;
+      int skip = q.size() - n;
+      for (float[] r : q) {
+        if (skip-- > 0) {
+          continue;
+        }
+        System.arraycopy(r, 0, out, i++ * width, width);
+      }
+      return n;
+    }
+
+    @Override
+    public void write(String series, SeriesState state, float[] x, int offset, int width) {
+      ArrayDeque<float[]> q = rows.computeIfAbsent(series, k -> new ArrayDeque<>());
+      q.addLast(Arrays.copyOfRange(x, offset, offset + width));
+      if (q.size() > capacity) {
+        q.removeFirst();
+      }
+    }
+  }
+
   /** Counts what the engine reports. */
   static final class Counting implements StepListener {
     final List<Integer> batches = new ArrayList<>();
@@ -67,7 +104,7 @@ class StepEngineTest {
   @Test
   void shouldScoreTheFirstEventAfterAModelSwapAgainstTheOldModelsForecast() {
     Counting listener = new Counting();
-    try (StepEngine engine = new StepEngine(spec, 1, RecentInputs.IN_STATE, listener)) {
+    try (StepEngine engine = new StepEngine(spec, 1, new MemoryRecentInputs(24), listener)) {
       engine.use(one);
       SeriesState st = null;
       double lastForecast = Double.NaN;
@@ -86,7 +123,7 @@ class StepEngineTest {
       assertThat(listener.errors).hasSize(4);
       assertThat(listener.errors.get(3)).isEqualTo(Math.abs(4.7 - lastForecast));
       assertThat(listener.burnIns).isEqualTo(1);
-      assertThat(engine.state(slot).madeBy(two.version())).isTrue();
+      assertThat(engine.state(slot).madeBy(ModelId.of(two.version()))).isTrue();
       assertThat(engine.state(slot).modelSteps()).isEqualTo(5);
       assertThat(engine.warm(slot)).isFalse();
     }
@@ -126,8 +163,8 @@ class StepEngineTest {
     List<Double> singleOut = new ArrayList<>();
     List<Double> batchedOut = new ArrayList<>();
     Counting listener = new Counting();
-    try (StepEngine a = new StepEngine(spec, 1, RecentInputs.IN_STATE, StepListener.NONE);
-        StepEngine b = new StepEngine(spec, 4, RecentInputs.IN_STATE, listener)) {
+    try (StepEngine a = new StepEngine(spec, 1, new MemoryRecentInputs(24), StepListener.NONE);
+        StepEngine b = new StepEngine(spec, 4, new MemoryRecentInputs(24), listener)) {
       a.use(one);
       b.use(one);
       for (int h = 1; h <= hours; h++) {

@@ -12,14 +12,11 @@ class SeriesStateSerdeTest {
   private final SeriesStateSerde serde = new SeriesStateSerde();
 
   private static SeriesState sample() {
-    SeriesState s = SeriesState.fresh("m-1", new int[] {3, 3}, 2, 4, 2);
+    SeriesState s = SeriesState.fresh(ModelId.of("m-1"), new int[] {3, 3}, 2);
     s.states()[0][1] = 0.5f;
     s.states()[1][2] = -1.25f;
-    for (int i = 0; i < 6; i++) {
-      s.push(new float[] {i, 10 + i});
-    }
     s.remember(1000L, 4.5, new double[] {1.0, 2.0});
-    s.advance("m-1", 5.0);
+    s.advance(ModelId.of("m-1"), 5.0);
     s.score(6.0);
     return s;
   }
@@ -27,29 +24,35 @@ class SeriesStateSerdeTest {
   @Test
   void shouldRoundTripEveryField() {
     SeriesState s = sample();
+    s.remember(4600L, 6.0, new double[] {1.5, Double.NaN});
+    s.advance(ModelId.of("m-1"), 6.5);
     SeriesState r = serde.deserializer().deserialize("t", serde.serializer().serialize("t", s));
-    assertThat(r.modelVersion()).isEqualTo("m-1");
-    assertThat(r.steps()).isEqualTo(1);
-    assertThat(r.modelSteps()).isEqualTo(1);
-    assertThat(r.lastEventTime()).isEqualTo(1000L);
-    assertThat(r.lastTarget()).isEqualTo(4.5);
-    assertThat(r.lastForecast()).isEqualTo(5.0);
+    assertThat(r.modelId()).isEqualTo(ModelId.of("m-1"));
+    assertThat(r.madeBy(ModelId.of("m-1"))).isTrue();
+    assertThat(r.madeBy(ModelId.of("m-2"))).isFalse();
+    assertThat(r.steps()).isEqualTo(2);
+    assertThat(r.modelSteps()).isEqualTo(2);
+    assertThat(r.lastEventTime()).isEqualTo(4600L);
+    assertThat(r.lastIntervalMs()).isEqualTo(3600L);
+    assertThat(r.lastTarget()).isEqualTo(6.0);
+    assertThat(r.lastForecast()).isEqualTo(6.5);
     assertThat(r.states()[0]).containsExactly(0f, 0.5f, 0f);
     assertThat(r.states()[1]).containsExactly(0f, 0f, -1.25f);
-    assertThat(r.lastFields()).containsExactly(1f, 2f);
+    assertThat(r.lastFields()[0]).isEqualTo(1.5f);
+    assertThat(r.lastFields()[1]).isNaN();
     assertThat(r.errorCount()).isEqualTo(1);
     assertThat(r.mae()).isEqualTo(1.0);
     assertThat(r.persistenceMae()).isEqualTo(1.5);
-    assertThat(r.ringSize()).isEqualTo(4);
-    float[] row = new float[2];
-    r.ringRow(0, row);
-    assertThat(row).containsExactly(2f, 12f);
-    r.ringRow(3, row);
-    assertThat(row).containsExactly(5f, 15f);
-    // The ring keeps working after a round trip: the oldest row drops.
-    r.push(new float[] {6, 16});
-    r.ringRow(0, row);
-    assertThat(row).containsExactly(3f, 13f);
+    assertThat(r.legacyRows()).isZero();
+  }
+
+  @Test
+  void shouldWriteTheLeanFormatItsJavadocStates() {
+    // LSTM 1x32 with 2 input fields, as the weather pipeline: 80 + 2*2 + 4*(32+32+2) bytes.
+    SeriesState s = SeriesState.fresh(7, new int[] {32, 32}, 2);
+    byte[] bytes = SeriesStateSerde.write(s);
+    assertThat(bytes).hasSize(348).hasSize(SeriesStateSerde.size(s));
+    assertThat(bytes[0]).isEqualTo(SeriesStateSerde.VERSION).isEqualTo((byte) 2);
   }
 
   @Test
@@ -68,14 +71,62 @@ class SeriesStateSerdeTest {
           + "0000020000000440000000414000004040000041500000408000004160000040"
           + "a0000041700000";
 
+  // Bytes written by format version 2 (sample() above). Do not regenerate this constant.
+  private static final String V2 =
+      "0272b461a401000000000000000100000000000000e803000000000000000000"
+          + "0000000000000000000000124000000000000014400100000000000000000000"
+          + "000000f03f000000000000f83f020300000000000000003f0000000003000000"
+          + "0000000000000000a0bf02000000803f00000040";
+
   @Test
-  void shouldReadTheVersionOneFormat() {
+  void shouldReadTheVersionOneFormatWithItsRingBuffer() {
     byte[] v1 = HexFormat.of().parseHex(V1);
     SeriesState r = SeriesStateSerde.read(v1);
-    assertThat(r.modelVersion()).isEqualTo("m-1");
+    assertThat(r.modelId()).isEqualTo(ModelId.of("m-1"));
+    assertThat(r.steps()).isEqualTo(1);
     assertThat(r.lastTarget()).isEqualTo(4.5);
+    assertThat(r.lastForecast()).isEqualTo(5.0);
     assertThat(r.states()[1]).containsExactly(0f, 0f, -1.25f);
-    assertThat(r.ringSize()).isEqualTo(4);
+    assertThat(r.lastFields()).containsExactly(1f, 2f);
+    assertThat(r.mae()).isEqualTo(1.0);
+    // The ring (rows 2..5 of six pushed, oldest first) is carried until the next write.
+    assertThat(r.legacyRows()).isEqualTo(4);
+    // The test's v1 writer is the released one: it gives the fixture's bytes back.
+    float[] ring = new float[8];
+    for (int i = 0; i < 4; i++) {
+      r.legacyRow(i, ring, 2 * i);
+    }
+    assertThat(V1Format.encode(r, "m-1", 4, ring, 4, 2)).isEqualTo(v1);
+    assertThat(r.legacyWidth()).isEqualTo(2);
+    float[] row = new float[3];
+    r.legacyRow(0, row, 1);
+    assertThat(row).containsExactly(0f, 2f, 12f);
+    r.legacyRow(3, row, 0);
+    assertThat(row).containsExactly(5f, 15f, 12f);
+    // Its next write is format v2, without the ring.
+    byte[] upgraded = SeriesStateSerde.write(r);
+    assertThat(upgraded[0]).isEqualTo((byte) 2);
+    assertThat(SeriesStateSerde.read(upgraded).legacyRows()).isZero();
+    assertThat(SeriesStateSerde.read(upgraded).mae()).isEqualTo(1.0);
+  }
+
+  @Test
+  void shouldReadTheVersionTwoFormat() {
+    byte[] v2 = HexFormat.of().parseHex(V2);
+    assertThat(SeriesStateSerde.write(sample())).isEqualTo(v2);
+    SeriesState r = SeriesStateSerde.read(v2);
+    assertThat(r.modelId()).isEqualTo(ModelId.of("m-1"));
+    assertThat(r.lastForecast()).isEqualTo(5.0);
+    assertThat(r.states()[1]).containsExactly(0f, 0f, -1.25f);
+    assertThat(r.lastFields()).containsExactly(1f, 2f);
+    assertThat(r.mae()).isEqualTo(1.0);
+  }
+
+  @Test
+  void shouldKeepTheModelIdStable() {
+    // The id is in every stored state: it must never change for a given version string.
+    assertThat(ModelId.hex(ModelId.of("m-1"))).isEqualTo("a461b472");
+    assertThat(ModelId.hex(ModelId.of("weather-fixed-42"))).isEqualTo("11fac79a");
   }
 
   @Test
@@ -92,7 +143,15 @@ class SeriesStateSerdeTest {
     assertThatThrownBy(() -> SeriesStateSerde.read(bytes))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("version 9");
-    byte[] cut = Arrays.copyOf(SeriesStateSerde.write(sample()), 30);
-    assertThatThrownBy(() -> SeriesStateSerde.read(cut)).isInstanceOf(SerializationException.class);
+    for (int cut : new int[] {1, 30, 89, SeriesStateSerde.write(sample()).length - 1}) {
+      byte[] shorter = Arrays.copyOf(SeriesStateSerde.write(sample()), cut);
+      assertThatThrownBy(() -> SeriesStateSerde.read(shorter))
+          .isInstanceOf(SerializationException.class);
+    }
+    byte[] v1 = HexFormat.of().parseHex(V1);
+    assertThatThrownBy(() -> SeriesStateSerde.read(Arrays.copyOf(v1, v1.length - 3)))
+        .isInstanceOf(SerializationException.class);
+    assertThatThrownBy(() -> SeriesStateSerde.read(new byte[0]))
+        .isInstanceOf(SerializationException.class);
   }
 }

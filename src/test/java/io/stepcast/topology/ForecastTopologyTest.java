@@ -18,7 +18,9 @@ import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.ReferenceRnn;
 import io.stepcast.model.RnnWeights;
 import io.stepcast.serve.ModelSources;
+import io.stepcast.state.RecentRows;
 import io.stepcast.state.SeriesState;
+import io.stepcast.state.V1Format;
 import io.stepcast.train.PipelineModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,10 +33,12 @@ import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.internals.WrappedStateStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -56,9 +60,11 @@ class ForecastTopologyTest {
   void close() {
     if (driver != null) {
       driver.close();
+      driver = null;
     }
     if (registry != null) {
       registry.close();
+      registry = null;
     }
   }
 
@@ -243,6 +249,101 @@ class ForecastTopologyTest {
     assertThat(s.steps()).isEqualTo(6);
     assertThat(s.modelSteps()).isEqualTo(6);
     assertThat(metrics.burnIns).isEqualTo(1);
+  }
+
+  @Test
+  void shouldUpgradeAVersionOneStateOnItsNextEventAndBurnInFromItsRingBuffer() throws Exception {
+    TopologySpec spec = SpecFixtures.weather();
+    int width = new FeaturePipeline(spec).width();
+    int capacity = spec.model().ringBuffer();
+    // Run A: the current format all along; five events, a swap, a sixth event.
+    start(spec, PipelineModels.fixed(spec, 1));
+    for (int h = 1; h <= 5; h++) {
+      input.pipeInput(b("seattle"), b(weatherEvent(h, 4.0 + h / 10.0)));
+    }
+    output.readValuesToList();
+    float[] ring = new float[5 * width];
+    KeyValueStore<Bytes, byte[]> recent = driver.getKeyValueStore(ForecastTopology.RECENT_STORE);
+    for (int step = 0; step < 5; step++) {
+      byte[] row = recent.get(recentKey("seattle", step % capacity));
+      assertThat(RecentRows.row(row, step, ring, step * width, width)).isTrue();
+    }
+    registry.offer(PipelineModels.fixed(spec, 2), "test");
+    input.pipeInput(b("seattle"), b(weatherEvent(6, 4.7)));
+    JsonNode current = readForecast();
+    close();
+
+    // Run B: the same, but before the swap the series' state is what the first release wrote:
+    // format v1 with the recent inputs in its ring buffer, and no rows in the recent store.
+    start(spec, PipelineModels.fixed(spec, 1));
+    for (int h = 1; h <= 5; h++) {
+      input.pipeInput(b("seattle"), b(weatherEvent(h, 4.0 + h / 10.0)));
+    }
+    output.readValuesToList();
+    byte[] v1 = V1Format.encode(state("seattle"), "weather-fixed-1", capacity, ring, 5, width);
+    KeyValueStore<Bytes, byte[]> raw = rawStateStore();
+    raw.put(Bytes.wrap(b("seattle")), v1);
+    recent = driver.getKeyValueStore(ForecastTopology.RECENT_STORE);
+    for (int step = 0; step < 5; step++) {
+      recent.delete(recentKey("seattle", step));
+    }
+    assertThat(state("seattle").legacyRows()).isEqualTo(5);
+    registry.offer(PipelineModels.fixed(spec, 2), "test");
+    input.pipeInput(b("seattle"), b(weatherEvent(6, 4.7)));
+    JsonNode upgraded = readForecast();
+
+    assertThat(upgraded.get("forecast").asDouble()).isEqualTo(current.get("forecast").asDouble());
+    assertThat(upgraded.get("error").asDouble()).isEqualTo(current.get("error").asDouble());
+    assertThat(upgraded.get("warm").asBoolean()).isEqualTo(current.get("warm").asBoolean());
+    assertThat(metrics.burnIns).isEqualTo(1);
+    // Written again in format v2, its ring moved to the recent store, the sixth row beside it.
+    assertThat(raw.get(Bytes.wrap(b("seattle")))[0]).isEqualTo((byte) 2);
+    assertThat(state("seattle").legacyRows()).isZero();
+    for (int step = 0; step < 6; step++) {
+      assertThat(
+              RecentRows.row(
+                  recent.get(recentKey("seattle", step)), step, new float[width], 0, width))
+          .as("recent row of step %d", step)
+          .isTrue();
+    }
+  }
+
+  private static Bytes recentKey(String series, int slot) {
+    return Bytes.wrap(RecentRows.key(RecentRows.series(series), slot));
+  }
+
+  /** The state store's bytes, as RocksDB holds them (beneath the serde). */
+  @SuppressWarnings("unchecked")
+  private KeyValueStore<Bytes, byte[]> rawStateStore() {
+    Object typed = driver.getKeyValueStore(ForecastTopology.STATE_STORE);
+    return ((WrappedStateStore<KeyValueStore<Bytes, byte[]>, ?, ?>) typed).wrapped();
+  }
+
+  @Test
+  void shouldForwardEveryStagedForecastBeforeTheCommitWhenBatching() throws Exception {
+    // TopologyTestDriver commits after every record: with batching on, each record's forecast must
+    // still be out when pipeInput returns (stepped by BeforeCommit's flush listener), and the same
+    // as stepping one at a time.
+    List<String> expected = new ArrayList<>();
+    List<String> batched = new ArrayList<>();
+    for (String batch : List.of("1", "64")) {
+      TopologySpec spec =
+          io.stepcast.config.SpecLoader.load(
+              Path.of("topologies/weather.yaml"), Map.of("STEPCAST_PROCESSING_BATCH_SIZE", batch));
+      start(spec, PipelineModels.fixed(spec, 5));
+      for (int h = 1; h <= 6; h++) {
+        for (String id : List.of("a", "b", "c")) {
+          input.pipeInput(b(id), b(weatherEvent(h, 3.0 + h / 10.0 + id.charAt(0) % 7)));
+          List<byte[]> out = output.readValuesToList();
+          assertThat(out).as("forecasts out after %s@%d", id, h).hasSize(1);
+          (batch.equals("1") ? expected : batched)
+              .add(new String(out.get(0), StandardCharsets.UTF_8));
+        }
+      }
+      assertThat(state("b").steps()).isEqualTo(6);
+      close();
+    }
+    assertThat(batched).isEqualTo(expected);
   }
 
   @Test
