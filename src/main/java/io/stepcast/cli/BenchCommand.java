@@ -118,7 +118,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--batch-size",
       description =
           "Most series stepped in one ONNX Runtime call on the live path (processing.batchSize;"
-              + " 1: no batching). Default: the spec's. Refused by a build without the setting.")
+              + " 1: no batching). Default: the spec's.")
   Integer batchSize;
 
   @Option(names = "--jmh", description = "Run the JMH step benchmark (StepBenchmark) instead.")

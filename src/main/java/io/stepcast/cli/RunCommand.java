@@ -6,6 +6,9 @@ import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.serve.ForecastService;
 import io.stepcast.serve.StaticMembership;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -24,6 +27,12 @@ import picocli.CommandLine.Option;
       "Without --bootstrap-servers it starts an embedded single-node KRaft broker in --data-dir."
     })
 final class RunCommand implements Callable<Integer> {
+  /**
+   * The environment variable that may hold the bearer token itself. Deliberately not an option: a
+   * token on the command line is visible to every user of the machine.
+   */
+  static final String HTTP_TOKEN_ENV = "STEPCAST_HTTP_TOKEN";
+
   @Mixin CommonOptions common;
 
   @Option(
@@ -39,6 +48,25 @@ final class RunCommand implements Callable<Integer> {
           "HTTP port for /metrics, /health and /series. Env: STEPCAST_HTTP_PORT. Default: ${DEFAULT-VALUE}",
       defaultValue = "${env:STEPCAST_HTTP_PORT:-8080}")
   int httpPort;
+
+  @Option(
+      names = "--http-bind-address",
+      description =
+          "Address the HTTP server listens on (an IP address or host name of this machine). Env:"
+              + " STEPCAST_HTTP_BIND_ADDRESS. Default: every interface",
+      defaultValue = "${env:STEPCAST_HTTP_BIND_ADDRESS}")
+  String httpBindAddress;
+
+  @Option(
+      names = "--http-token-file",
+      description =
+          "File holding the bearer token /series requires (Authorization: Bearer <token>);"
+              + " /health and /metrics stay open. Env: STEPCAST_HTTP_TOKEN_FILE, or the token"
+              + " itself in "
+              + HTTP_TOKEN_ENV
+              + ". Default: no token",
+      defaultValue = "${env:STEPCAST_HTTP_TOKEN_FILE}")
+  Path httpTokenFile;
 
   @Option(
       names = "--application-server",
@@ -81,6 +109,7 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     TopologySpec spec = common.spec();
+    String token = httpToken();
     String bootstrap = preflight(spec);
     Map<String, String> clientProperties =
         StaticMembership.apply(
@@ -108,7 +137,9 @@ final class RunCommand implements Callable<Integer> {
                 httpPort,
                 applicationServer,
                 modelDir,
-                clientProperties));
+                clientProperties,
+                httpBindAddress,
+                token));
     EmbeddedKafkaBroker b = broker;
     Thread hook =
         new Thread(
@@ -132,6 +163,38 @@ final class RunCommand implements Callable<Integer> {
             + "/metrics");
     service.awaitStop();
     return 1;
+  }
+
+  /** The bearer token for /series from --http-token-file or STEPCAST_HTTP_TOKEN; null for none. */
+  private String httpToken() {
+    String env = System.getenv("STEPCAST_HTTP_TOKEN");
+    if (httpTokenFile != null) {
+      if (env != null && !env.isBlank()) {
+        throw new UserException(
+            "both --http-token-file (STEPCAST_HTTP_TOKEN_FILE) and "
+                + HTTP_TOKEN_ENV
+                + " are set: keep one of them");
+      }
+      String token;
+      try {
+        token = Files.readString(httpTokenFile, StandardCharsets.UTF_8).strip();
+      } catch (IOException | UncheckedIOException e) {
+        throw new UserException(
+            "--http-token-file (STEPCAST_HTTP_TOKEN_FILE): cannot read "
+                + httpTokenFile
+                + " ("
+                + e.getMessage()
+                + "); point it at a readable file that holds the token");
+      }
+      if (token.isEmpty()) {
+        throw new UserException(
+            "--http-token-file (STEPCAST_HTTP_TOKEN_FILE): "
+                + httpTokenFile
+                + " is empty; put the token in it, or unset the option to run without one");
+      }
+      return token;
+    }
+    return env == null || env.isBlank() ? null : env.strip();
   }
 
   /**

@@ -348,6 +348,23 @@ public final class SpecSettings {
               "8080",
               "HTTP port of /metrics, /health and /series (0: any free port)"),
           new EnvVariable(
+              "STEPCAST_HTTP_BIND_ADDRESS",
+              "--http-bind-address",
+              "every interface",
+              "address the HTTP server listens on, e.g. `127.0.0.1` for local use only"),
+          new EnvVariable(
+              "STEPCAST_HTTP_TOKEN_FILE",
+              "--http-token-file",
+              "—",
+              "file holding the bearer token that /series then requires (`Authorization: Bearer"
+                  + " <token>`); /health and /metrics stay open"),
+          new EnvVariable(
+              "STEPCAST_HTTP_TOKEN",
+              "",
+              "—",
+              "the bearer token itself, instead of a file (deliberately no option: a command line"
+                  + " is visible to every user of the machine)"),
+          new EnvVariable(
               "STEPCAST_APPLICATION_SERVER",
               "--application-server",
               "—",

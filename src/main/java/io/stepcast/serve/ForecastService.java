@@ -61,7 +61,42 @@ public final class ForecastService implements AutoCloseable {
       int httpPort,
       String applicationServer,
       Path modelDir,
-      Map<String, String> clientProperties) {}
+      Map<String, String> clientProperties,
+      String httpBindAddress,
+      String httpBearerToken) {
+    /** Listening on every interface, with no bearer token for /series. */
+    public Options(
+        TopologySpec spec,
+        String bootstrapServers,
+        Path stateDir,
+        int httpPort,
+        String applicationServer,
+        Path modelDir,
+        Map<String, String> clientProperties) {
+      this(
+          spec,
+          bootstrapServers,
+          stateDir,
+          httpPort,
+          applicationServer,
+          modelDir,
+          clientProperties,
+          null,
+          null);
+    }
+
+    @Override
+    public String toString() {
+      // Never print the token.
+      return "Options[pipeline="
+          + spec.name()
+          + ", bootstrapServers="
+          + bootstrapServers
+          + ", http="
+          + new HttpApi.Settings(httpBindAddress, httpPort, httpBearerToken)
+          + "]";
+    }
+  }
 
   private final Options options;
   private final ExecutionProvider provider;
@@ -72,6 +107,7 @@ public final class ForecastService implements AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicBoolean closed = new AtomicBoolean();
   // Null until started, so that a start-up failure can close what was opened so far.
+  private Health health;
   private HttpApi http;
   private ModelSources modelSources;
   private KafkaStreams streams;
@@ -131,8 +167,18 @@ public final class ForecastService implements AutoCloseable {
         o.applicationServer() == null ? null : HostInfo.buildFromEndpoint(o.applicationServer());
     // The HTTP API comes up before the wait for a model: liveness and metrics answer (and
     // readiness says why not ready) while an instance waits for its first model.
+    Map<String, Object> admin = new HashMap<>(o.clientProperties());
+    admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrapServers());
+    this.health = new Health(registry, admin);
     this.http =
-        new HttpApi(o.httpPort(), prometheus, registry, new SeriesQuery(spec, json), self, json);
+        new HttpApi(
+            new HttpApi.Settings(o.httpBindAddress(), o.httpPort(), o.httpBearerToken()),
+            prometheus,
+            registry,
+            new SeriesQuery(spec, json),
+            self,
+            health,
+            json);
     Path modelDir = ModelSources.directory(spec, o.modelDir());
     this.modelSources =
         ModelSources.start(
@@ -163,7 +209,7 @@ public final class ForecastService implements AutoCloseable {
         });
     this.streamsMetrics = new KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(prometheus);
-    http.attach(streams);
+    health.attach(streams);
     streams.start();
     LOG.info(
         "pipeline {}: {} -> {} (dead letters: {}), execution provider {}, HTTP on port {}",
@@ -252,6 +298,11 @@ public final class ForecastService implements AutoCloseable {
     return streams;
   }
 
+  /** The health of this instance; add readiness checks (model sources, say) to it. */
+  public Health health() {
+    return health;
+  }
+
   /** The model registry of this instance. */
   public ModelRegistry registry() {
     return registry;
@@ -300,6 +351,9 @@ public final class ForecastService implements AutoCloseable {
     }
     if (http != null) {
       http.close();
+    }
+    if (health != null) {
+      health.close();
     }
     if (streamsMetrics != null) {
       streamsMetrics.close();

@@ -33,11 +33,14 @@ class BenchCommandIT {
             "--latency-fractions",
             "0.05",
             "--latency-seconds",
-            "2");
+            "2",
+            "--batch-size",
+            "4");
 
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out())
         .contains("lstm 2x8, 400 events, 20 series")
+        .contains("processing.batchSize=4")
         .contains("load before:")
         .contains("load after:")
         .contains("state bytes written per event: stepcast ")

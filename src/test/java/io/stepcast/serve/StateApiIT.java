@@ -16,6 +16,8 @@ import io.stepcast.testsupport.TestTopics;
 import io.stepcast.topology.ForecastTopology;
 import io.stepcast.train.PipelineModels;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -246,7 +248,8 @@ class StateApiIT {
           .contains("steps must be a whole number from 1 to 1000, got 'abc'");
 
       // One instance leaves: while the other takes over its partitions (restoring their state
-      // from the changelog), every answer is JSON: 200, or 502/503 saying why, never a dropped
+      // from the changelog), every answer is JSON: 200, or 503 saying why with Retry-After (also
+      // when stale metadata still names the instance that left), never a 502 or a dropped
       // connection. Then the remaining instance answers for every series itself.
       b.close();
       Set<String> answered = new HashSet<>();
@@ -262,8 +265,11 @@ class StateApiIT {
                 throw new AssertionError("connection dropped while asking for " + id, e);
               }
               statuses.add(r.status());
-              assertThat(r.status()).as("%s: %s", id, r).isIn(200, 502, 503);
+              assertThat(r.status()).as("%s: %s", id, r).isIn(200, 503);
               assertThat(r.json().isObject()).isTrue();
+              if (r.status() == 503) {
+                assertThat(r.header("Retry-After")).as("%s: %s", id, r).hasValue("1");
+              }
               if (r.status() == 200 && r.header(HttpApi.OWNER_HEADER).isEmpty()) {
                 assertThat(r.json().get("steps").asLong()).isEqualTo(EVENTS_PER_SERIES);
                 answered.add(id);
@@ -274,6 +280,60 @@ class StateApiIT {
           () -> "instance a to answer for every series itself; answered " + answered);
       assertThat(a.streams().state()).isEqualTo(KafkaStreams.State.RUNNING);
       LOG.info("state API answers during the takeover, in order: {}", statuses);
+    }
+  }
+
+  @Test
+  void shouldAnswer503WithRetryAfterWhenTheOwnerDoesNotAnswerOrIsGone() throws Exception {
+    TopologySpec spec = spec();
+    Path models = Files.createDirectories(dir.resolve("models"));
+    Files.write(models.resolve("fixed.onnx"), PipelineModels.fixed(spec, 11));
+    int portA = TestHttp.freePort();
+    // Instance b announces an address where a socket accepts connections (the kernel completes
+    // the handshake) but nothing ever reads or answers: an owner that hangs.
+    ServerSocket hung = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    int hungPort = hung.getLocalPort();
+    try (ForecastService a = start(spec, models, "a", portA);
+        ForecastService b =
+            ForecastService.start(
+                new ForecastService.Options(
+                    spec,
+                    bootstrapServers(),
+                    dir.resolve("state-b"),
+                    0,
+                    "localhost:" + hungPort,
+                    models,
+                    Map.of("session.timeout.ms", "10000", "heartbeat.interval.ms", "2000")))) {
+      Await.until(Duration.ofSeconds(90), () -> settled(a, b), () -> "both instances to own tasks");
+      String ownedByB = null;
+      for (int i = 0; i < 100 && ownedByB == null; i++) {
+        if (owner(a, "k" + i).port() == hungPort) {
+          ownedByB = "k" + i;
+        }
+      }
+      assertThat(ownedByB).as("some key is owned by instance b").isNotNull();
+
+      long t0 = System.nanoTime();
+      TestHttp.Response hanging = TestHttp.get(portA, path(ownedByB));
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(hanging.status()).as("%s", hanging).isEqualTo(503);
+      assertThat(hanging.header("Retry-After")).hasValue("1");
+      assertThat(hanging.json().get("error").asText())
+          .contains("did not answer")
+          .contains("localhost:" + hungPort);
+      assertThat(ms)
+          .as("the forward gives up after its answer timeout")
+          .isGreaterThanOrEqualTo(OwnerClient.ANSWER_TIMEOUT.toMillis() - 1_000)
+          .isLessThan(OwnerClient.ANSWER_TIMEOUT.toMillis() + 15_000);
+
+      // Nothing listens there any more: connection refused, the same 503.
+      hung.close();
+      TestHttp.Response refused = TestHttp.get(portA, path(ownedByB) + "/forecast?steps=2");
+      assertThat(refused.status()).as("%s", refused).isEqualTo(503);
+      assertThat(refused.header("Retry-After")).hasValue("1");
+      assertThat(refused.json().get("error").asText()).contains("did not answer");
+    } finally {
+      hung.close();
     }
   }
 }
