@@ -30,6 +30,7 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -98,30 +99,54 @@ public final class ModelTopic {
    */
   public static void ensure(Admin admin, String bootstrap, String topic, short replication) {
     Topics.ensure(admin, topic, 1, replication, topicConfig());
-    Config config;
-    try {
-      ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-      config =
-          admin
-              .describeConfigs(List.of(r))
-              .all()
-              .get(Topics.DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-              .get(r);
-    } catch (ExecutionException e) {
-      throw new KafkaException(
-          "cannot read the configuration of model topic " + topic + ": " + e.getCause(),
-          e.getCause());
-    } catch (TimeoutException e) {
-      throw new KafkaException("reading the configuration of model topic " + topic + " timed out");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new KafkaException("interrupted reading the configuration of model topic " + topic, e);
-    }
+    Config config = readConfig(admin, topic);
     Map<String, String> values = new LinkedHashMap<>();
     for (ConfigEntry e : config.entries()) {
       values.put(e.name(), e.value());
     }
     check(bootstrap, topic, values);
+  }
+
+  /**
+   * Reads the topic's configuration. Right after a create, a broker whose metadata has not caught
+   * up yet answers UnknownTopicOrPartitionException for a topic that exists: that is retried until
+   * {@link Topics#DEFAULT_TIMEOUT}, anything else fails at once.
+   */
+  private static Config readConfig(Admin admin, String topic) {
+    ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    long deadline = System.nanoTime() + Topics.DEFAULT_TIMEOUT.toNanos();
+    long backoffMs = 50;
+    while (true) {
+      try {
+        return admin
+            .describeConfigs(List.of(r))
+            .all()
+            .get(Topics.DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+            .get(r);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() - deadline > 0) {
+          throw new KafkaException(
+              "cannot read the configuration of model topic " + topic + ": " + e.getCause(),
+              e.getCause());
+        }
+      } catch (TimeoutException e) {
+        throw new KafkaException(
+            "reading the configuration of model topic " + topic + " timed out");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KafkaException(
+            "interrupted reading the configuration of model topic " + topic, e);
+      }
+      try {
+        Thread.sleep(backoffMs);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KafkaException(
+            "interrupted reading the configuration of model topic " + topic, e);
+      }
+      backoffMs = Math.min(backoffMs * 2, 1000);
+    }
   }
 
   /**

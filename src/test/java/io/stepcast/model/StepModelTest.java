@@ -302,7 +302,7 @@ class StepModelTest {
                 0,
                 StringStringEntryProto.newBuilder()
                     .setKey(ModelSpec.METADATA_KEY)
-                    .setValue("{\"specVersion\":1,\"version\":\"s\"}"))
+                    .setValue("{\"specVersion\":1,\"version\":\"s\",\"pipeline\":\"p\"}"))
             .build()
             .toByteArray();
 
