@@ -102,15 +102,20 @@ class RocksDbMemoryTest {
         o.close();
       }
     }
-    // The cache was really used (by the reads and the memtables charged to it) and never went
-    // beyond its capacity. The write budget is a soft limit (the manager asks for a flush of the
+    // The cache was really used (by the reads and the memtables charged to it) and stayed at its
+    // capacity. It is not a strict limit (strictCapacityLimit=false, as in the Kafka Streams
+    // recipe,
+    // so a read never fails): entries in use (pinned index blocks, the memtables' dummy entries)
+    // can hold a shard above its share for a moment; 3% over was seen on a loaded machine, so the
+    // bound allows an eighth. Unbounded, the stores would hold about 35 MiB here. The write budget
+    // is a soft limit (the manager asks for a flush of the
     // largest memtable once the total passes it, and flushes run in the background); what bounds
     // the memtables for sure is their size: two per store of half the budget each. Kafka Streams'
     // defaults would allow three of 16 MiB per store, 144 MiB here.
     assertThat(peakCache)
         .as("peak cache usage")
         .isGreaterThan(total / 2)
-        .isLessThanOrEqualTo(total);
+        .isLessThanOrEqualTo(total + total / 8);
     assertThat(peakMemtables)
         .as("peak memtables of all stores")
         .isLessThanOrEqualTo(stores * writeBuffers);
