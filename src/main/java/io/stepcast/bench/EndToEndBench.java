@@ -394,7 +394,30 @@ public final class EndToEndBench {
     private final Random random = new Random(1);
     private final Instant start = Instant.parse("2020-01-01T00:00:00Z");
     private final List<String> fields = FeaturePipeline.inputFields(spec);
+    private final double[] centre = new double[fields.size()];
+    private final double[] spread = new double[fields.size()];
     private final StringBuilder sb = new StringBuilder(160);
+
+    EventSource() {
+      // Every value inside the spec's range for its field (weather's wind is 0-120 m/s): an event
+      // outside it would be dead-lettered as out_of_range and never forecast.
+      int i = 0;
+      for (TopologySpec.Feature f : spec.features()) {
+        if (f.field() == null) {
+          continue;
+        }
+        double lo = f.min() == null ? Double.NEGATIVE_INFINITY : f.min();
+        double hi = f.max() == null ? Double.POSITIVE_INFINITY : f.max();
+        if (Double.isFinite(lo) && Double.isFinite(hi)) {
+          centre[i] = (lo + hi) / 2;
+          spread[i] = (hi - lo) / 100;
+        } else {
+          centre[i] = Math.min(Math.max(1000, lo + 1000), hi - 1000);
+          spread[i] = 1;
+        }
+        i++;
+      }
+    }
 
     String key(int i) {
       return "s" + (i % options.series());
@@ -414,8 +437,11 @@ public final class EndToEndBench {
           .append(start.plusSeconds(3600L * step).toEpochMilli());
       double v = 50 + 10 * Math.sin(step * 2 * Math.PI / 24 + s) + random.nextGaussian();
       sb.append(",\"").append(spec.target().field()).append("\":").append(v);
-      for (String f : fields) {
-        sb.append(",\"").append(f).append("\":").append(1000 + random.nextGaussian());
+      for (int f = 0; f < centre.length; f++) {
+        sb.append(",\"")
+            .append(fields.get(f))
+            .append("\":")
+            .append(centre[f] + spread[f] * random.nextGaussian());
       }
       sb.append('}');
       return sb.toString().getBytes(StandardCharsets.UTF_8);
