@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       BrokerCommand.class,
       TrainCommand.class,
+      FeaturesCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     })
