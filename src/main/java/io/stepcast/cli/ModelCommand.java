@@ -224,8 +224,17 @@ final class ModelCommand implements Runnable {
     static List<String> signature(byte[] onnx) {
       List<String> lines = new ArrayList<>();
       try (OrtSupport.OpenSession open = OrtSupport.open(onnx, ExecutionConfig.cpu())) {
-        describe("input ", open.session().getInputInfo(), lines);
-        describe("output", open.session().getOutputInfo(), lines);
+        Map<String, NodeInfo> inputs = open.session().getInputInfo();
+        Map<String, NodeInfo> outputs = open.session().getOutputInfo();
+        int width = 1;
+        for (String name : inputs.keySet()) {
+          width = Math.max(width, name.length());
+        }
+        for (String name : outputs.keySet()) {
+          width = Math.max(width, name.length());
+        }
+        describe("input ", inputs, width, lines);
+        describe("output", outputs, width, lines);
       } catch (ModelException | OrtException e) {
         // StepModel.load reports the same failure with its context: say it once.
         return List.of();
@@ -233,11 +242,8 @@ final class ModelCommand implements Runnable {
       return lines;
     }
 
-    private static void describe(String kind, Map<String, NodeInfo> nodes, List<String> lines) {
-      int width = 1;
-      for (String name : nodes.keySet()) {
-        width = Math.max(width, name.length());
-      }
+    private static void describe(
+        String kind, Map<String, NodeInfo> nodes, int width, List<String> lines) {
       for (NodeInfo n : nodes.values()) {
         String type;
         String shape;
