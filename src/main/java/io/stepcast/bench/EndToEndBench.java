@@ -498,21 +498,13 @@ public final class EndToEndBench {
   }
 
   /**
-   * Whether a candidate's state store has the record cache. The peers follow {@code
-   * processing.cacheMaxBytes} as stepcast does, so ratios compare like with like; stepcast's own
-   * store goes without it when it batches ({@link ForecastTopology#stateStoreCached}).
+   * Whether a candidate's state writes go through a cache that writes each key once per commit:
+   * Kafka's record cache, or with batching stepcast's own write-back ({@code ForecastProcessor}).
+   * Every stateful candidate follows {@code processing.cacheMaxBytes}, so ratios compare like with
+   * like.
    */
   public boolean cached(Candidate c) {
-    switch (c.kind()) {
-      case PASS:
-        return false;
-      case STEPCAST:
-        return ForecastTopology.stateStoreCached(specOf(c));
-      case IDENTITY:
-      case WINDOW:
-      default:
-        return spec.processing().cacheMaxBytes() > 0;
-    }
+    return c.kind() != Kind.PASS && specOf(c).processing().cacheMaxBytes() > 0;
   }
 
   private static Topology passThrough(String input, String output) {
