@@ -192,12 +192,7 @@ class BeforeCommitEmbeddedIT {
     int n = 0;
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c);
         SeriesStateSerde serde = new SeriesStateSerde()) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      consumer
-          .partitionsFor(topic, Duration.ofSeconds(10))
-          .forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+      assertThat(TestRecords.assignFromBeginning(consumer, topic)).as(topic).isTrue();
       long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
       while (System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
