@@ -45,6 +45,7 @@ public final class StepEngine implements AutoCloseable {
   private final int maxBatch;
   private final RecentInputs recent;
   private final StepListener listener;
+  private final double[] lagged;
   private final float[] x;
   private final float[] replay;
   private final float[] replayRow;
@@ -76,7 +77,8 @@ public final class StepEngine implements AutoCloseable {
   /**
    * @param spec the pipeline
    * @param maxBatch the most series stepped in one call (1: no batching)
-   * @param recent where recent inputs are kept for burn-in ({@link RecentInputs#NONE}: none)
+   * @param recent where recent inputs are kept for burn-in and lag features ({@link
+   *     RecentInputs#NONE}: none; lag features then fall back to persistence)
    * @param listener told of steps, scores and burn-ins
    */
   public StepEngine(TopologySpec spec, int maxBatch, RecentInputs recent, StepListener listener) {
@@ -88,7 +90,9 @@ public final class StepEngine implements AutoCloseable {
     this.carryForward = spec.policies().missing() == MissingPolicy.CARRY_FORWARD;
     this.burnInOnSwap = spec.model().onSwap() == OnSwap.BURN_IN;
     this.recentCapacity = spec.model().ringBuffer();
-    this.keepRecent = burnInOnSwap && recentCapacity > 0 && recent != RecentInputs.NONE;
+    this.lagged = new double[pipeline.lagCount()];
+    this.keepRecent =
+        (burnInOnSwap || lagged.length > 0) && recentCapacity > 0 && recent != RecentInputs.NONE;
     this.width = pipeline.width();
     this.maxBatch = maxBatch;
     this.recent = recent;
@@ -221,12 +225,15 @@ public final class StepEngine implements AutoCloseable {
       rebuild(id, st);
     }
     int off = slot * width;
-    pipeline.features(ev, st, x, off);
+    for (int i = 0; i < lagged.length; i++) {
+      lagged[i] = recent.target(id, st, st.steps() - (pipeline.lag(i) - 1), width);
+    }
+    pipeline.features(ev, st, lagged, x, off);
     for (int i = 0; i < stateSizes.length; i++) {
       System.arraycopy(st.states()[i], 0, states[i], slot * stateSizes[i], stateSizes[i]);
     }
     if (keepRecent) {
-      recent.write(id, st, x, off, width);
+      recent.write(id, st, x, off, width, ev.target());
     } else if (st.legacyRows() > 0) {
       st.dropLegacyRows();
     }
@@ -366,8 +373,9 @@ public final class StepEngine implements AutoCloseable {
   /**
    * Rolls {@code steps} forecasts forward from a copy of a live state without changing it: each
    * step feeds the previous forecast back as the next event's target, with the input fields carried
-   * forward and the time advanced by the series' last interval. The first forecast is the one the
-   * series made at its last event. Nothing is scored, recorded or reported.
+   * forward and the time advanced by the series' last interval. A lag feature reads the series'
+   * kept actuals, then the forecasts rolled so far. The first forecast is the one the series made
+   * at its last event. Nothing is scored, recorded or reported.
    *
    * @param times receives the time each forecast is for
    * @param forecasts receives the forecasts; both at least {@code steps} long
@@ -391,6 +399,7 @@ public final class StepEngine implements AutoCloseable {
       // A state made by another model means nothing to this one: roll from a reset state.
       st.resetRecurrent(modelId, stateSizes);
     }
+    long first = st.steps();
     int n = 0;
     for (int k = 0; k < steps; k++) {
       time += interval;
@@ -401,7 +410,13 @@ public final class StepEngine implements AutoCloseable {
         break;
       }
       Event e = Event.of(id, time, f, fields);
-      pipeline.features(e, st, x, 0);
+      for (int i = 0; i < lagged.length; i++) {
+        // The rolled event k is event number first + k; its lag reads that many events back.
+        long back = first + k - (pipeline.lag(i) - 1);
+        lagged[i] =
+            back >= first ? forecasts[(int) (back - first)] : recent.target(id, live, back, width);
+      }
+      pipeline.features(e, st, lagged, x, 0);
       step(1, x, st.states(), y1);
       pipeline.remember(e, st);
       f = pipeline.forecast(y1[0], f);

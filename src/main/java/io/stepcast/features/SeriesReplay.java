@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * Runs a series' events through the feature pipeline the way the server does, giving the input rows
  * {@code x} and the labels {@code y} (the next event's transformed target) the trainer learns from.
- * The last event has no label, so a series of n events gives n-1 rows.
+ * The last event has no label, so a series of n events gives n-1 rows. A {@code lag} feature reads
+ * the target {@code lag - 1} events back in the list, as the server reads it from the row it kept.
  */
 public final class SeriesReplay {
   private SeriesReplay() {}
@@ -23,13 +24,18 @@ public final class SeriesReplay {
     double[] targets = new double[n];
     long[] times = new long[n];
     Memory memory = new Memory(events.isEmpty() ? 0 : events.get(0).fields.length);
+    double[] lagged = new double[pipeline.lagCount()];
     for (int t = 0; t < n; t++) {
       Event e = events.get(t);
       targets[t] = e.target;
       times[t] = e.timeMillis;
       if (t < m) {
+        for (int i = 0; i < lagged.length; i++) {
+          int back = t - (pipeline.lag(i) - 1);
+          lagged[i] = back >= 0 ? events.get(back).target : Double.NaN;
+        }
         float[] row = new float[pipeline.width()];
-        pipeline.features(e, memory, row);
+        pipeline.features(e, memory, lagged, row, 0);
         x[t] = row;
         y[t] = new float[] {(float) pipeline.label(events.get(t + 1).target, e.target)};
       }

@@ -53,13 +53,19 @@ public final class SpecFixtures {
 
   /** The same spec with no features besides the target. */
   public static TopologySpec withNoFeatures(TopologySpec s) {
+    return withFeatures(s, java.util.List.of());
+  }
+
+  /** The same spec with these features besides the target. */
+  public static TopologySpec withFeatures(
+      TopologySpec s, java.util.List<TopologySpec.Feature> features) {
     return new TopologySpec(
         s.name(),
         s.applicationId(),
         s.topics(),
         s.seriesId(),
         s.timestamp(),
-        java.util.List.of(),
+        features,
         s.target(),
         s.model(),
         s.policies(),
