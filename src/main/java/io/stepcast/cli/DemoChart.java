@@ -94,18 +94,18 @@ final class DemoChart {
       // The overview of a long series is too dense for four lines: actual and model there, the
       // baselines in the error panel and the zoom. A short series shows all of them at once.
       List<Line> overview = new ArrayList<>();
+      overview.add(new Line("actual", ACTUAL, s.actual(), false, 1.2));
+      overview.add(new Line("model (forecast one event earlier)", MODEL, s.forecast(), false, 1.8));
       if (!zoom) {
         overview.addAll(baselines(s));
       }
-      overview.add(new Line("model (forecast one event earlier)", MODEL, s.forecast(), false, 1.4));
-      overview.add(new Line("actual", ACTUAL, s.actual(), false, 1.2));
       sb.append("<h3>all ").append(n).append(" held-out events</h3>\n");
       sb.append(svg(s, 0, n, s.axis(), H, overview, s.id() + ": all held-out events"));
       int window = window(s);
       if (n > window) {
         List<Line> errors = new ArrayList<>();
         errors.add(
-            new Line("model", MODEL, rollingMae(s.actual(), s.forecast(), window), false, 1.6));
+            new Line("model", MODEL, rollingMae(s.actual(), s.forecast(), window), false, 1.8));
         for (Line b : baselines(s)) {
           errors.add(
               new Line(b.name(), b.color(), rollingMae(s.actual(), b.values(), window), true, 1.4));
@@ -125,9 +125,10 @@ final class DemoChart {
       }
       if (zoom) {
         int from = n - ZOOM_POINTS;
-        List<Line> all = new ArrayList<>(baselines(s));
-        all.add(new Line("model", MODEL, s.forecast(), false, 1.8));
+        List<Line> all = new ArrayList<>();
         all.add(new Line("actual", ACTUAL, s.actual(), false, 1.6));
+        all.add(new Line("model", MODEL, s.forecast(), false, 2.2));
+        all.addAll(baselines(s));
         sb.append("\n<h3>zoom: the last ").append(ZOOM_POINTS).append(" events</h3>\n");
         sb.append(svg(s, from, n, s.axis(), H, all, s.id() + ": the last events"));
       }
@@ -152,11 +153,11 @@ final class DemoChart {
     return out;
   }
 
-  /** The rolling window: a week of a daily season, else a tenth of the series (at least 3). */
+  /** The rolling window: seven seasons (a week of a daily one), else a quarter of the series. */
   static int window(Series s) {
     int n = s.times().length;
-    int w = s.season() > 0 ? 7 * s.season() : n / 10;
-    return Math.max(3, Math.min(w, n / 4));
+    int w = s.season() > 0 ? Math.min(7 * s.season(), n / 4) : n / 4;
+    return Math.max(3, w);
   }
 
   /**
@@ -214,8 +215,10 @@ final class DemoChart {
       hi = lo + 1;
     }
     double pad = (hi - lo) * 0.05;
-    lo -= pad;
+    // An error panel starts at zero rather than below it.
+    lo = lo >= 0 && lo - pad < 0 ? 0 : lo - pad;
     hi += pad;
+    double step = niceStep((hi - lo) / 4);
     long t0 = s.times()[from];
     long t1 = Math.max(s.times()[to - 1], t0 + 1);
     StringBuilder sb = new StringBuilder();
@@ -229,8 +232,7 @@ final class DemoChart {
             W,
             height));
     sb.append("<title>").append(esc(title)).append("</title>");
-    for (int k = 0; k <= 4; k++) {
-      double v = lo + (hi - lo) * k / 4;
+    for (double v = Math.ceil(lo / step) * step; v <= hi; v += step) {
       double y = y(v, lo, hi, height);
       sb.append(
           String.format(
@@ -243,7 +245,7 @@ final class DemoChart {
               y,
               LEFT - 6,
               y + 4,
-              label(v, hi - lo)));
+              label(Math.abs(v) < step / 1e6 ? 0 : v, step)));
     }
     double mid = TOP + (height - TOP - BOTTOM) / 2.0;
     sb.append(
@@ -267,8 +269,13 @@ final class DemoChart {
               k == 0 ? "start" : k == 4 ? "end" : "middle",
               fmt.format(Instant.ofEpochMilli(t))));
     }
-    for (Line l : lines) {
-      sb.append(polyline(l, s.times(), from, to, t0, t1, lo, hi, height));
+    // The model first, the baselines' dashes over it, the actual on top; the legend in list order.
+    for (int rank = 0; rank < 3; rank++) {
+      for (Line l : lines) {
+        if (drawRank(l) == rank) {
+          sb.append(polyline(l, s.times(), from, to, t0, t1, lo, hi, height));
+        }
+      }
     }
     sb.append(legend(lines));
     sb.append("</svg>");
@@ -280,9 +287,7 @@ final class DemoChart {
     StringBuilder sb = new StringBuilder();
     int x = LEFT;
     int y = 16;
-    // The drawing order puts the most important line last (on top); the legend reads it first.
-    for (int i = lines.size() - 1; i >= 0; i--) {
-      Line l = lines.get(i);
+    for (Line l : lines) {
       sb.append(
           String.format(
               Locale.ROOT,
@@ -344,8 +349,20 @@ final class DemoChart {
     return TOP + (height - TOP - BOTTOM) * (1 - (v - lo) / (hi - lo));
   }
 
-  private static String label(double v, double range) {
-    return String.format(Locale.ROOT, range < 1 ? "%.3f" : range < 20 ? "%.2f" : "%.1f", v);
+  private static int drawRank(Line l) {
+    return l.color().equals(MODEL) ? 0 : l.color().equals(ACTUAL) ? 2 : 1;
+  }
+
+  /** A round tick step (1, 2 or 5 times a power of ten) near {@code raw}. */
+  static double niceStep(double raw) {
+    double p = Math.pow(10, Math.floor(Math.log10(raw)));
+    double f = raw / p;
+    return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * p;
+  }
+
+  private static String label(double v, double step) {
+    int decimals = Math.max(0, (int) -Math.floor(Math.log10(step) + 1e-9));
+    return String.format(Locale.ROOT, "%." + decimals + "f", v);
   }
 
   static String esc(String s) {
