@@ -325,16 +325,18 @@ public final class SpecSettings {
               "processing.cacheMaxBytes",
               10_485_760L,
               Validator.between(0, 1L << 40, "10485760 (0: no cache)"),
-              "record cache in front of the series state store (Kafka's"
-                  + " statestore.cache.max.bytes): a series seen several times per commit is"
-                  + " written to RocksDB and its changelog once; 0: none"),
+              "record cache of the Kafka Streams threads (Kafka's statestore.cache.max.bytes); in"
+                  + " front of the series state store only when processing.batchSize is 1 (a"
+                  + " series seen several times per commit is then written to RocksDB and its"
+                  + " changelog once); 0: none"),
           define(
               "processing.batchSize",
-              1,
-              Validator.between(1, 1024, "1 (no batching), or e.g. 64"),
+              64,
+              Validator.between(1, 1024, "64, or 1 (no batching)"),
               "the most series stepped in one ONNX Runtime call; above 1, events of different"
                   + " series are held back and stepped together, at the latest just before each"
-                  + " commit"),
+                  + " commit (then the series state store has no record cache); 1: one call per"
+                  + " event"),
           optional(
               "csv.keyColumn",
               Validator.notBlank("symbol"),
