@@ -1,5 +1,6 @@
 package io.stepcast.config;
 
+import io.stepcast.config.TopologySpec.AnomalyPolicy;
 import io.stepcast.config.TopologySpec.MissingPolicy;
 import io.stepcast.config.TopologySpec.OnSwap;
 import io.stepcast.config.TopologySpec.SeriesIdSource;
@@ -168,6 +169,36 @@ public final class SpecSettings {
               Validator.ANY,
               "a missing input value: `reject` (dead letter), `skip` (counted),"
                   + " `carry_forward` (last value; a missing target is skipped)"),
+          define(
+              "policies.anomaly",
+              AnomalyPolicy.FLAG,
+              Validator.ANY,
+              "an actual outside the widest prediction interval of the forecast it scores:"
+                  + " `flag` (marked in the forecast, stepped as usual), `hold` (marked; the"
+                  + " network steps on the forecast instead), `dead_letter` (reason `anomaly`)"),
+          define(
+              "intervals.levels",
+              List.of(0.8, 0.95),
+              Validator.levels(),
+              "nominal coverage of the prediction intervals on every forecast (the widest decides"
+                  + " `anomaly`); `[]`: none"),
+          define(
+              "intervals.learningRate",
+              0.05,
+              Validator.interval(0, true, 1, true, "0.05"),
+              "step size of the online calibration (adaptive conformal): larger adapts faster,"
+                  + " with noisier widths"),
+          define(
+              "intervals.scaleEvents",
+              32,
+              Validator.between(1, 100_000, "32"),
+              "memory, in events, of each series' running error scale that the widths scale with"),
+          define(
+              "intervals.warmUp",
+              50,
+              Validator.between(0, 1_000_000, "50"),
+              "scored errors after which a series' intervals count as warm (and in the coverage"
+                  + " metrics)"),
           define(
               "training.cell",
               "lstm",

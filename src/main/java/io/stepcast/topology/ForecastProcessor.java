@@ -66,7 +66,7 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     this.spec = spec;
     this.registry = registry;
     this.metrics = metrics;
-    this.writer = new ForecastWriter(spec.target().field());
+    this.writer = new ForecastWriter(spec.target().field(), spec.intervals().levels());
   }
 
   @Override
@@ -120,6 +120,11 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     SeriesState prior = unwritten.get(id);
     int slot = engine.stage(id, in.event, prior != null ? prior : store.get(id));
     if (slot < 0) {
+      SeriesState learnt = engine.refusedState();
+      if (learnt != null) {
+        // A dead-lettered anomaly was scored: its calibration must not forget the miss.
+        store.put(id, learnt);
+      }
       deadLetter(record, in);
       return;
     }
@@ -162,7 +167,12 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
               engine.previousActual(slot),
               handle.version(),
               st.steps(),
-              engine.warm(slot));
+              engine.warm(slot),
+              engine.halfWidths(),
+              slot * engine.intervals().size(),
+              engine.intervalsWarm(slot),
+              engine.anomaly(slot),
+              engine.held(slot));
       metrics.forecast();
       Record<String, Envelope> r = staged[slot];
       staged[slot] = null;
