@@ -8,6 +8,7 @@ import io.stepcast.features.FeaturePipeline;
 import io.stepcast.features.ParseResult;
 import io.stepcast.model.ModelException;
 import io.stepcast.topology.ForecastWriter;
+import java.util.Arrays;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -55,9 +56,12 @@ public final class WindowedTopology {
       throw new IllegalArgumentException("window must be >= 1, got " + window);
     }
     StreamsBuilder b = new StreamsBuilder();
-    b.addStateStore(
+    var store =
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray()));
+            Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray());
+    // The record cache as stepcast's own store may have it (processing.cacheMaxBytes), so the two
+    // designs are compared with the same cache setting.
+    b.addStateStore(spec.processing().cacheMaxBytes() > 0 ? store.withCachingEnabled() : store);
     b.stream(
             spec.topics().input(),
             Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("input"))
@@ -106,6 +110,9 @@ public final class WindowedTopology {
     private final FeaturePipeline pipeline;
     private final boolean carryForward;
     private final float[] x;
+    // The window keeps feature rows, not raw targets: lag columns fall back to persistence here
+    // (this design is measured for its cost, and stepcast's lag reads are not part of it).
+    private final double[] lagged;
     private final WindowState state;
     private final ForecastWriter writer;
     private ProcessorContext<String, byte[]> context;
@@ -120,6 +127,8 @@ public final class WindowedTopology {
       this.pipeline = new FeaturePipeline(spec);
       this.carryForward = spec.policies().missing() == MissingPolicy.CARRY_FORWARD;
       this.x = new float[pipeline.width()];
+      this.lagged = new double[pipeline.lagCount()];
+      Arrays.fill(lagged, Double.NaN);
       this.state = new WindowState(window, x.length, FeaturePipeline.inputFields(spec).size());
       this.writer = new ForecastWriter(spec.target().field());
     }
@@ -153,7 +162,7 @@ public final class WindowedTopology {
       }
       double previousForecast = state.lastForecast();
       double previousActual = state.hasPrevious() ? state.previousTarget() : Double.NaN;
-      pipeline.features(ev, state, x);
+      pipeline.features(ev, state, lagged, x, 0);
       state.push(x);
       float y;
       try {

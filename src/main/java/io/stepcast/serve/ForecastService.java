@@ -129,7 +129,7 @@ public final class ForecastService implements AutoCloseable {
       Topics.ensure(a, t.deadLetter(), t.partitions(), t.replicationFactor(), Map.of());
       ModelTopic.ensure(a, o.bootstrapServers(), t.model(), t.replicationFactor());
     }
-    this.metrics = new PipelineMetrics(spec.name());
+    this.metrics = new PipelineMetrics(spec.name(), spec.intervals().levels());
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     prometheus.config().commonTags("application", "stepcast");
     PrometheusConventions.configure(prometheus);

@@ -14,7 +14,11 @@ import org.apache.kafka.common.serialization.Serializer;
  * length-prefixed float arrays.
  *
  * <pre>
- * v2 (written; little-endian, float arrays copied in bulk):
+ * v3 (written): v2's fields (version byte 3), then the prediction interval calibration:
+ *     | i32 intervalCount | f32 intervalScale | u8 levels | levels * u16 level (ten-thousandths)
+ *     | levels * f32 multiplier | [bytes a later version appends: ignored]
+ *     = v2 + 9 + 6 * levels bytes: 369 for LSTM 1x32 with 2 fields and 2 levels
+ * v2 (read; little-endian, float arrays copied in bulk):
  *     u8 version=2 | i32 modelId | i64 steps | i64 modelSteps | i64 lastEventTime
  *     | i64 lastIntervalMs | f64 lastTarget | f64 lastForecast | i64 errorCount | f64 sumAbsError
  *     | f64 sumAbsErrorPersistence | u8 stateCount, each: u16 n + n f32 | u16 n + n f32 lastFields
@@ -27,15 +31,17 @@ import org.apache.kafka.common.serialization.Serializer;
  *     | ringSize*ringWidth f32 (oldest first) | [ignored]
  * </pre>
  *
- * <p>A v1 state reads without loss: its model version becomes the {@link ModelId} of that version,
- * and its ring buffer is carried ({@link SeriesState#legacyRows}) until the state is next written,
- * which writes v2. Compatibility: a reader accepts every version up to its own, and ignores
- * trailing bytes so a later version may append fields without breaking an older reader during a
- * rolling upgrade. Null in, null out; bad bytes become a {@link SerializationException}.
+ * <p>A v1 or v2 state reads with an empty interval section (its calibration starts on its next
+ * event) and is written as v3 on its next event. A v1 state reads without loss: its model version
+ * becomes the {@link ModelId} of that version, and its ring buffer is carried ({@link
+ * SeriesState#legacyRows}) until the state is next written. Compatibility: a reader accepts every
+ * version up to its own, and ignores trailing bytes so a later version may append fields without
+ * breaking an older reader during a rolling upgrade. Null in, null out; bad bytes become a {@link
+ * SerializationException}.
  */
 public final class SeriesStateSerde implements Serde<SeriesState> {
   /** The format version this build writes. */
-  public static final byte VERSION = 2;
+  public static final byte VERSION = 3;
 
   private static final int FIXED = 1 + 4 + 8 * 9 + 1;
 
@@ -55,14 +61,14 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
 
   /** The size of a state in the format this build writes. */
   public static int size(SeriesState s) {
-    int size = FIXED + 2 + 4 * s.lastFields.length;
+    int size = FIXED + 2 + 4 * s.lastFields.length + 9 + 6 * s.intervalLevels.length;
     for (float[] t : s.states) {
       size += 2 + 4 * t.length;
     }
     return size;
   }
 
-  /** Encodes a state in the current format (v2). */
+  /** Encodes a state in the current format (v3). */
   public static byte[] write(SeriesState s) {
     byte[] out = new byte[size(s)];
     ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
@@ -75,6 +81,16 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       putFloats(b, t);
     }
     putFloats(b, s.lastFields);
+    b.putInt(s.intervalCount).putFloat(s.intervalScale);
+    int levels = s.intervalLevels.length;
+    if (levels > 0xff || s.intervalMultipliers.length != levels) {
+      throw new SerializationException("bad interval section: " + levels + " levels");
+    }
+    b.put((byte) levels);
+    for (short level : s.intervalLevels) {
+      b.putShort(level);
+    }
+    b.asFloatBuffer().put(s.intervalMultipliers);
     return out;
   }
 
@@ -86,6 +102,8 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     byte version = bytes[0];
     try {
       switch (version) {
+        case 3:
+          return readV3(ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN));
         case 2:
           return readV2(ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN));
         case 1:
@@ -113,6 +131,24 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       s.states[i] = getFloats(b, Short.toUnsignedInt(b.getShort()));
     }
     s.lastFields = getFloats(b, Short.toUnsignedInt(b.getShort()));
+    return s;
+  }
+
+  private static SeriesState readV3(ByteBuffer b) {
+    SeriesState s = readV2(b);
+    s.intervalCount = b.getInt();
+    s.intervalScale = b.getFloat();
+    int levels = Byte.toUnsignedInt(b.get());
+    if (levels > 0) {
+      if (levels * 6 > b.remaining()) {
+        throw new SerializationException("corrupt series state: " + levels + " interval levels");
+      }
+      s.intervalLevels = new short[levels];
+      for (int i = 0; i < levels; i++) {
+        s.intervalLevels[i] = b.getShort();
+      }
+      s.intervalMultipliers = getFloats(b, levels);
+    }
     return s;
   }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Writes forecast records as JSON with one reused generator and buffer per stream task.
@@ -17,7 +18,12 @@ import java.time.Instant;
  * target} (field name), {@code actual} (the target in this event), {@code forecast} (of the next
  * value, in the target's units), {@code previousForecast} and {@code error} (actual minus the
  * forecast made at the previous event; null for a series' first event), {@code persistenceError}
- * (actual minus the previous actual), {@code model}, {@code steps}, {@code warm}.
+ * (actual minus the previous actual), {@code model}, {@code steps}, {@code warm}; with interval
+ * levels also {@code intervals} (per level, e.g. {@code "0.95"}, the {@code lower} and {@code
+ * upper} bound of the forecast's prediction interval; null before the series' first scored error),
+ * {@code intervalsWarm} (the calibration has seen {@code intervals.warmUp} errors), {@code anomaly}
+ * (the actual fell outside the widest interval of the forecast it scores) and {@code held} (the
+ * anomaly was held: the series stepped on that forecast instead of the actual).
  *
  * <p>Per record it is the edge that costs most after the producer: on Java 17 {@code
  * Double.toString} (what Jackson writes doubles with by default) took most of it. Doubles are
@@ -43,16 +49,33 @@ public final class ForecastWriter {
   private static final SerializableString MODEL = new SerializedString("model");
   private static final SerializableString STEPS = new SerializedString("steps");
   private static final SerializableString WARM = new SerializedString("warm");
+  private static final SerializableString INTERVALS = new SerializedString("intervals");
+  private static final SerializableString LOWER = new SerializedString("lower");
+  private static final SerializableString UPPER = new SerializedString("upper");
+  private static final SerializableString INTERVALS_WARM = new SerializedString("intervalsWarm");
+  private static final SerializableString ANOMALY = new SerializedString("anomaly");
+  private static final SerializableString HELD = new SerializedString("held");
 
   private final ByteArrayBuilder buffer = new ByteArrayBuilder(320);
   private final JsonGenerator gen;
   private final SerializableString target;
+  private final SerializableString[] levels;
   private final char[] iso = new char[24];
   private String lastModel;
   private SerializableString model;
 
+  /** A writer of records without prediction intervals. */
   public ForecastWriter(String target) {
+    this(target, List.of());
+  }
+
+  /** A writer of records with prediction intervals at {@code levels} (e.g. 0.8, 0.95). */
+  public ForecastWriter(String target, List<Double> levels) {
     this.target = new SerializedString(target);
+    this.levels = new SerializableString[levels.size()];
+    for (int i = 0; i < this.levels.length; i++) {
+      this.levels[i] = new SerializedString(Double.toString(levels.get(i)));
+    }
     try {
       this.gen = JSON.createGenerator(buffer);
       gen.setRootValueSeparator(null);
@@ -61,7 +84,7 @@ public final class ForecastWriter {
     }
   }
 
-  /** The forecast record of one event. */
+  /** The forecast record of one event, without interval and anomaly fields. */
   public byte[] write(
       String series,
       long eventTime,
@@ -72,6 +95,44 @@ public final class ForecastWriter {
       String model,
       long steps,
       boolean warm) {
+    return write(
+        series,
+        eventTime,
+        actual,
+        forecast,
+        previousForecast,
+        previousActual,
+        model,
+        steps,
+        warm,
+        null,
+        0,
+        false,
+        false,
+        false);
+  }
+
+  /**
+   * The forecast record of one event with its prediction intervals and anomaly flags.
+   *
+   * @param halfWidths the intervals' half-widths, one per level from {@code offset} (NaN: no
+   *     interval yet); null: no interval fields at all
+   */
+  public byte[] write(
+      String series,
+      long eventTime,
+      double actual,
+      double forecast,
+      double previousForecast,
+      double previousActual,
+      String model,
+      long steps,
+      boolean warm,
+      double[] halfWidths,
+      int offset,
+      boolean intervalsWarm,
+      boolean anomaly,
+      boolean held) {
     try {
       gen.writeStartObject();
       gen.writeFieldName(SERIES);
@@ -101,6 +162,15 @@ public final class ForecastWriter {
       gen.writeNumber(steps);
       gen.writeFieldName(WARM);
       gen.writeBoolean(warm);
+      if (halfWidths != null) {
+        writeIntervals(forecast, halfWidths, offset);
+        gen.writeFieldName(INTERVALS_WARM);
+        gen.writeBoolean(intervalsWarm);
+        gen.writeFieldName(ANOMALY);
+        gen.writeBoolean(anomaly);
+        gen.writeFieldName(HELD);
+        gen.writeBoolean(held);
+      }
       gen.writeEndObject();
       gen.flush();
       byte[] out = buffer.toByteArray();
@@ -109,6 +179,26 @@ public final class ForecastWriter {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private void writeIntervals(double forecast, double[] halfWidths, int offset) throws IOException {
+    gen.writeFieldName(INTERVALS);
+    if (levels.length == 0 || Double.isNaN(halfWidths[offset]) || Double.isNaN(forecast)) {
+      gen.writeNull();
+      return;
+    }
+    gen.writeStartObject();
+    for (int i = 0; i < levels.length; i++) {
+      double h = halfWidths[offset + i];
+      gen.writeFieldName(levels[i]);
+      gen.writeStartObject();
+      gen.writeFieldName(LOWER);
+      gen.writeNumber(forecast - h);
+      gen.writeFieldName(UPPER);
+      gen.writeNumber(forecast + h);
+      gen.writeEndObject();
+    }
+    gen.writeEndObject();
   }
 
   private SerializableString modelName(String version) {

@@ -32,7 +32,8 @@ public final class ServingReplay {
     double[] out = new double[events.size()];
     // Recent events in memory, as the live path keeps them in its store: lag features read them.
     MemoryRecentInputs recent = new MemoryRecentInputs(spec.model().ringBuffer());
-    try (StepEngine engine = new StepEngine(spec, 1, recent, StepListener.NONE)) {
+    // Every actual steps the series whatever policies.anomaly says: parity with the trainer.
+    try (StepEngine engine = new StepEngine(spec, 1, recent, StepListener.NONE, false)) {
       engine.use(model);
       SeriesState st = null;
       for (int t = 0; t < events.size(); t++) {
