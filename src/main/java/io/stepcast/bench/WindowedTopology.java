@@ -176,7 +176,9 @@ public final class WindowedTopology {
                   previousActual,
                   version,
                   state.steps(),
-                  state.full())));
+                  state.full(),
+                  null,
+                  0)));
     }
 
     @Override

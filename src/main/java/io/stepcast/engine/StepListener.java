@@ -11,6 +11,14 @@ public interface StepListener {
   /** A forecast was scored against the actual value: its absolute error and persistence's. */
   default void scored(double absError, double absErrorPersistence) {}
 
+  /**
+   * With several targets or horizons: the forecast of target {@code target} at the {@code
+   * horizon}-th horizon, made that many events ago, was scored against this event's actual value:
+   * its absolute error and persistence's (the actual that many events ago).
+   */
+  default void scoredHorizon(
+      int target, int horizon, double absError, double absErrorPersistence) {}
+
   /** A series was rebuilt for a new model by replaying its recent inputs. */
   default void burnIn() {}
 

@@ -18,6 +18,8 @@ import org.apache.kafka.common.serialization.Serializer;
  *     u8 version=2 | i32 modelId | i64 steps | i64 modelSteps | i64 lastEventTime
  *     | i64 lastIntervalMs | f64 lastTarget | f64 lastForecast | i64 errorCount | f64 sumAbsError
  *     | f64 sumAbsErrorPersistence | u8 stateCount, each: u16 n + n f32 | u16 n + n f32 lastFields
+ *     | optional sections, each u8 tag | u16 length | length bytes (a reader skips unknown tags):
+ *         tag 1, further targets' next-event forecasts: n f64 (only for a model with several)
  *     | [bytes a later version appends: ignored]
  *     = 80 + 2 * stateCount + 4 * (state floats + fields) bytes: 348 for LSTM 1x32 with 2 fields
  * v1 (read; big-endian): u8 version=1 | u16 len + UTF-8 modelVersion | i64 steps | i64 modelSteps
@@ -39,6 +41,9 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
 
   private static final int FIXED = 1 + 4 + 8 * 9 + 1;
 
+  /** Optional section: the further targets' next-event forecasts ({@code target.also}). */
+  private static final byte SECTION_ALSO_FORECASTS = 1;
+
   private final Serializer<SeriesState> serializer = (topic, s) -> s == null ? null : write(s);
   private final Deserializer<SeriesState> deserializer =
       (topic, bytes) -> bytes == null ? null : read(bytes);
@@ -59,6 +64,9 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     for (float[] t : s.states) {
       size += 2 + 4 * t.length;
     }
+    if (s.alsoForecasts != null) {
+      size += 3 + 8 * s.alsoForecasts.length;
+    }
     return size;
   }
 
@@ -75,6 +83,10 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       putFloats(b, t);
     }
     putFloats(b, s.lastFields);
+    if (s.alsoForecasts != null) {
+      b.put(SECTION_ALSO_FORECASTS).putShort((short) (8 * s.alsoForecasts.length));
+      b.asDoubleBuffer().put(s.alsoForecasts);
+    }
     return out;
   }
 
@@ -113,7 +125,24 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       s.states[i] = getFloats(b, Short.toUnsignedInt(b.getShort()));
     }
     s.lastFields = getFloats(b, Short.toUnsignedInt(b.getShort()));
+    readSections(s, b);
     return s;
+  }
+
+  /** Reads the optional tagged sections after the fixed part; unknown tags are skipped. */
+  private static void readSections(SeriesState s, ByteBuffer b) {
+    while (b.remaining() >= 3) {
+      byte tag = b.get();
+      int length = Short.toUnsignedInt(b.getShort());
+      if (length > b.remaining()) {
+        throw new SerializationException("corrupt series state: section of " + length + " bytes");
+      }
+      if (tag == SECTION_ALSO_FORECASTS && length % 8 == 0) {
+        s.alsoForecasts = new double[length / 8];
+        b.asDoubleBuffer().get(s.alsoForecasts);
+      }
+      b.position(b.position() + length);
+    }
   }
 
   private static SeriesState readV1(ByteBuffer b) {

@@ -2,6 +2,7 @@ package io.stepcast.topology;
 
 import io.stepcast.config.TopologySpec;
 import io.stepcast.engine.StepEngine;
+import io.stepcast.features.FeaturePipeline;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.state.SeriesState;
 import org.apache.kafka.common.utils.Bytes;
@@ -50,7 +51,8 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     this.spec = spec;
     this.registry = registry;
     this.metrics = metrics;
-    this.writer = new ForecastWriter(spec.target().field());
+    FeaturePipeline pipeline = new FeaturePipeline(spec);
+    this.writer = new ForecastWriter(pipeline.targetNames(), pipeline.horizons());
   }
 
   @Override
@@ -69,7 +71,7 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     }
     this.engine =
         new StepEngine(
-            spec, batch, new StoreRecentInputs(recent, spec.model().ringBuffer()), metrics);
+            spec, batch, new StoreRecentInputs(recent, StoreRecentInputs.capacity(spec)), metrics);
     this.staged = new Record[batch];
     // Processors are initialised once the task's stores are restored, so the count is exact.
     this.task = context.taskId().toString();
@@ -140,7 +142,9 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
               engine.previousActual(slot),
               handle.version(),
               st.steps(),
-              engine.warm(slot));
+              engine.warm(slot),
+              engine,
+              slot);
       metrics.forecast();
       Record<String, Envelope> r = staged[slot];
       staged[slot] = null;

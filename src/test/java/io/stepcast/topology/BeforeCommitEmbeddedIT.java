@@ -161,7 +161,8 @@ class BeforeCommitEmbeddedIT {
             e.getKey() + "@" + ev.timeMillis(),
             JSON.readTree(
                     new ForecastWriter("t")
-                        .write(e.getKey(), 0, 0, engine.forecast(slot), 0, 0, "m", 0, true))
+                        .write(
+                            e.getKey(), 0, 0, engine.forecast(slot), 0, 0, "m", 0, true, null, 0))
                 .get("forecast")
                 .asText());
         engine.clear();
