@@ -119,14 +119,17 @@ Image of the stream-processing pods: the CUDA build when gpu.enabled.
 {{- end }}
 
 {{/*
-Image of the trainer (always the CPU build: training runs on DJL's CPU engine).
+Image of the trainer: docker/Dockerfile's trainer target (the server's libraries plus DJL and
+PyTorch; the server image has no trainer). Default <image.repository>:<image.tag or appVersion>-trainer;
+trainer.image.digest pins it.
 */}}
 {{- define "stepcast.trainerImage" -}}
 {{- $repository := default .Values.image.repository .Values.trainer.image.repository }}
-{{- if and (not .Values.trainer.image.repository) (not .Values.trainer.image.tag) .Values.image.digest }}
-{{- printf "%s@%s" $repository .Values.image.digest }}
+{{- if .Values.trainer.image.digest }}
+{{- printf "%s@%s" $repository .Values.trainer.image.digest }}
 {{- else }}
-{{- printf "%s:%s" $repository (.Values.trainer.image.tag | default .Values.image.tag | default .Chart.AppVersion) }}
+{{- $tag := default (printf "%s-trainer" (.Values.image.tag | default .Chart.AppVersion)) .Values.trainer.image.tag }}
+{{- printf "%s:%s" $repository $tag }}
 {{- end }}
 {{- end }}
 

@@ -4,6 +4,7 @@ import io.stepcast.config.ClientProperties;
 import io.stepcast.config.ProcessChecks;
 import io.stepcast.config.SpecLoader;
 import io.stepcast.config.TopologySpec;
+import io.stepcast.kafka.ClusterPreflight;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -68,6 +69,19 @@ final class CommonOptions {
           command
               + " needs a broker: pass --bootstrap-servers HOST:PORT or set STEPCAST_BOOTSTRAP_SERVERS");
     }
-    return optionalBootstrap();
+    return reachableBootstrap();
+  }
+
+  /**
+   * The bootstrap servers when given, checked to answer the Kafka protocol within {@link
+   * ClusterPreflight#TIMEOUT} (one line naming the servers and the fix otherwise); null when none
+   * was given.
+   */
+  String reachableBootstrap() {
+    String bootstrap = optionalBootstrap();
+    if (bootstrap != null) {
+      ClusterPreflight.reachable(bootstrap, clientProperties());
+    }
+    return bootstrap;
   }
 }

@@ -3,7 +3,6 @@ package io.stepcast.cli;
 import io.stepcast.config.ConfigException;
 import io.stepcast.config.ProcessChecks;
 import io.stepcast.config.TopologySpec;
-import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.serve.ForecastService;
 import io.stepcast.serve.StaticMembership;
 import java.io.IOException;
@@ -117,9 +116,9 @@ final class RunCommand implements Callable<Integer> {
             groupInstanceId,
             "--group-instance-id (STEPCAST_GROUP_INSTANCE_ID)",
             stateDir);
-    EmbeddedKafkaBroker broker = null;
+    LocalBroker broker = null;
     if (bootstrap == null) {
-      broker = EmbeddedKafkaBroker.builder(dataDir).port(embeddedPort).start();
+      broker = LocalBroker.start(dataDir, embeddedPort);
       bootstrap = broker.bootstrapServers();
       System.err.println(
           "stepcast: no --bootstrap-servers given; started an embedded KRaft broker at "
@@ -140,7 +139,7 @@ final class RunCommand implements Callable<Integer> {
                 clientProperties,
                 httpBindAddress,
                 token));
-    EmbeddedKafkaBroker b = broker;
+    LocalBroker b = broker;
     Thread hook =
         new Thread(
             () -> {
@@ -228,6 +227,7 @@ final class RunCommand implements Callable<Integer> {
     }
     String bootstrap = common.optionalBootstrap();
     if (bootstrap == null) {
+      LocalBroker.checkAvailable();
       ProcessChecks.portFree(embeddedPort, "--embedded-port");
       ProcessChecks.writableDirectory(dataDir, "--data-dir");
     }

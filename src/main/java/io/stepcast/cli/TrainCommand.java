@@ -111,7 +111,8 @@ final class TrainCommand implements Callable<Integer> {
                 + common.topology);
       }
     }
-    String bootstrap = common.optionalBootstrap();
+    // Checked before training, not after it: a broker that cannot take the model is known now.
+    String bootstrap = publish ? common.reachableBootstrap() : common.optionalBootstrap();
     boolean toTopic = publish && bootstrap != null;
     if (publish && dir == null && !toTopic) {
       throw new UserException(

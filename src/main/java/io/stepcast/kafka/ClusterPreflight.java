@@ -52,11 +52,32 @@ public final class ClusterPreflight {
    */
   public static void check(
       TopologySpec spec, String bootstrap, Map<String, String> clientProperties) {
+    Cluster c = describe(bootstrap, clientProperties, "stepcast-preflight-" + spec.name());
+    requireReplicas(spec, bootstrap, c.brokers(), c.topics());
+  }
+
+  /**
+   * Checks only that the cluster at {@code bootstrap} answers the Kafka protocol within {@link
+   * #TIMEOUT}: for the commands that read or write topics without running a pipeline ({@code train
+   * --source topic}, {@code replay}, {@code model publish}), so an unreachable broker is one line
+   * at once instead of a client retrying for minutes.
+   *
+   * @throws ConfigException naming the bootstrap servers, with the fix
+   */
+  public static void reachable(String bootstrap, Map<String, String> clientProperties) {
+    describe(bootstrap, clientProperties, "stepcast-preflight");
+  }
+
+  /** What the checks learn of the cluster: its broker count and existing topics. */
+  private record Cluster(int brokers, Set<String> topics) {}
+
+  private static Cluster describe(
+      String bootstrap, Map<String, String> clientProperties, String clientId) {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     requireTcp(bootstrap);
     Map<String, Object> config = new HashMap<>(clientProperties);
     config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    config.put(AdminClientConfig.CLIENT_ID_CONFIG, "stepcast-preflight-" + spec.name());
+    config.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
     int remaining = left(deadline);
     config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, remaining);
     config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, remaining);
@@ -83,7 +104,7 @@ public final class ClusterPreflight {
               .listTopics(new ListTopicsOptions().timeoutMs(rest).listInternal(false))
               .names()
               .get(rest + 500L, TimeUnit.MILLISECONDS);
-      requireReplicas(spec, bootstrap, nodes.size(), existing);
+      return new Cluster(nodes.size(), existing);
     } catch (ExecutionException e) {
       throw unreachable(bootstrap, e.getCause());
     } catch (TimeoutException e) {

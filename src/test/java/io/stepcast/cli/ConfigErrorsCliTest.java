@@ -129,6 +129,34 @@ class ConfigErrorsCliTest {
   }
 
   @Test
+  void shouldSayAtOnceThatNoBrokerAnswersInEveryCommandThatNeedsOne() throws IOException {
+    String closed;
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress("127.0.0.1", 0));
+      closed = "127.0.0.1:" + s.getLocalPort();
+    }
+    List<CliRun.Result> results =
+        List.of(
+            CliRun.run("replay", "--csv", "samples/stocks.csv", "-b", closed),
+            CliRun.run("train", "--source", "topic", "-b", closed, "--out", dir.toString()),
+            CliRun.run(
+                "train",
+                "-t",
+                "topologies/stocks.yaml",
+                "--csv",
+                "samples/stocks.csv",
+                "--publish",
+                "-b",
+                closed,
+                "--out",
+                dir.toString()));
+    for (CliRun.Result r : results) {
+      assertOneLineAndNoKafkaClient(r, "cannot reach Kafka at " + closed);
+    }
+    assertThat(dir).isDirectoryNotContaining("glob:**.onnx");
+  }
+
+  @Test
   void shouldRefuseAFileAsTheModelDirectory() throws IOException {
     Path file = Files.writeString(dir.resolve("model.onnx"), "x");
     assertOneLineAndNoKafkaClient(
