@@ -1,6 +1,9 @@
 package io.stepcast.bench;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.stepcast.config.TopologySpec;
+import io.stepcast.engine.IntervalCalibration;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.kafka.Topics;
@@ -14,6 +17,7 @@ import io.stepcast.model.RnnWeights;
 import io.stepcast.model.SequenceModelBuilder;
 import io.stepcast.model.StepModelBuilder;
 import io.stepcast.serve.ModelSources;
+import io.stepcast.serve.PipelineMetrics;
 import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
 import io.stepcast.state.SeriesStateSerde;
@@ -106,8 +110,16 @@ public final class EndToEndBench {
     WINDOW
   }
 
-  /** One topology to run: its kind and, for {@link Kind#WINDOW}, W. */
-  public record Candidate(Kind kind, int window) {
+  /**
+   * One topology to run: its kind, for {@link Kind#WINDOW} W, and for {@link Kind#STEPCAST} the
+   * batch size ({@code processing.batchSize}; 0: the spec's).
+   */
+  public record Candidate(Kind kind, int window, int batch) {
+    /** A candidate without a batch size of its own. */
+    public Candidate(Kind kind, int window) {
+      this(kind, window, 0);
+    }
+
     /** The name printed in the tables. */
     public String label() {
       switch (kind) {
@@ -116,7 +128,7 @@ public final class EndToEndBench {
         case IDENTITY:
           return "stateful identity";
         case STEPCAST:
-          return "stepcast";
+          return batch == 0 ? "stepcast" : "stepcast b=" + batch;
         case WINDOW:
         default:
           return "window W=" + window;
@@ -142,7 +154,10 @@ public final class EndToEndBench {
       List<Double> latencyFractions,
       int latencySeconds) {}
 
-  /** One measured throughput run. CPU figures in seconds. */
+  /**
+   * One measured throughput run. CPU figures in seconds; changelog bytes per input event (0 for a
+   * topology without state).
+   */
   public record Result(
       Candidate candidate,
       int round,
@@ -151,7 +166,8 @@ public final class EndToEndBench {
       double processCpu,
       double instanceCpu,
       double streamThreadCpu,
-      double rocksDbCpu) {
+      double rocksDbCpu,
+      double changelogBytesPerEvent) {
     public double recordsPerSecond() {
       return records / seconds;
     }
@@ -193,6 +209,7 @@ public final class EndToEndBench {
   }
 
   private final TopologySpec spec;
+  private final Map<Integer, TopologySpec> batchSpecs;
   private final String bootstrap;
   private final Path stateDir;
   private final Options options;
@@ -209,9 +226,17 @@ public final class EndToEndBench {
    * Prepares the models (seeded weights of the spec's network, {@code training.cell}, {@code
    * layers} and {@code hiddenSize}, as a step graph and as a sequence graph) and the stateful
    * identity's state bytes.
+   *
+   * @param batchSpecs the spec of each stepcast candidate with a batch size of its own, by size
    */
-  public EndToEndBench(TopologySpec spec, String bootstrap, Path stateDir, Options options) {
+  public EndToEndBench(
+      TopologySpec spec,
+      Map<Integer, TopologySpec> batchSpecs,
+      String bootstrap,
+      Path stateDir,
+      Options options) {
     this.spec = spec;
+    this.batchSpecs = Map.copyOf(batchSpecs);
     this.bootstrap = bootstrap;
     this.stateDir = stateDir;
     this.options = options;
@@ -268,10 +293,13 @@ public final class EndToEndBench {
         }
       }
       if (!options.latencyFractions().isEmpty()) {
+        // The rate follows the first stepcast run's maximum (with several batch sizes, the first).
+        Candidate first =
+            order.stream().filter(c -> c.kind() == Kind.STEPCAST).findFirst().orElse(null);
         double max =
             median(
                 results.stream()
-                    .filter(x -> x.candidate().kind() == Kind.STEPCAST)
+                    .filter(x -> x.candidate().equals(first))
                     .mapToDouble(Result::recordsPerSecond)
                     .toArray());
         if (Double.isNaN(max)) {
@@ -330,11 +358,14 @@ public final class EndToEndBench {
     SeriesState s = SeriesState.fresh(ModelId.of(version), sizes, fields);
     s.remember(0L, 1.0, new double[fields]);
     s.advance(ModelId.of(version), 1.0);
+    // State format v3: the interval calibration every stepcast series carries.
+    new IntervalCalibration(spec.intervals()).align(s);
+    s.intervalScored(1f);
     return s;
   }
 
   /** The spec with its input and output topics replaced (the model topic is not used here). */
-  private TopologySpec withTopics(String input, String output) {
+  private static TopologySpec withTopics(TopologySpec spec, String input, String output) {
     var t = spec.topics();
     return new TopologySpec(
         spec.name(),
@@ -347,6 +378,7 @@ public final class EndToEndBench {
         spec.target(),
         spec.model(),
         spec.policies(),
+        spec.intervals(),
         spec.training(),
         spec.execution(),
         spec.processing(),
@@ -448,19 +480,36 @@ public final class EndToEndBench {
     }
   }
 
-  private Topology topology(ModelRegistry registry, Candidate c, String input, String output) {
+  /** The spec a candidate runs with: its own batch size, or the benchmark's spec. */
+  private TopologySpec specOf(Candidate c) {
+    TopologySpec s = c.batch() == 0 ? null : batchSpecs.get(c.batch());
+    return s == null ? spec : s;
+  }
+
+  private Topology topology(
+      ModelRegistry registry, Candidate c, String input, String output, ForecastMetrics metrics) {
     switch (c.kind()) {
       case PASS:
         return passThrough(input, output);
       case IDENTITY:
         return statefulIdentity(input, output);
       case STEPCAST:
-        return ForecastTopology.build(withTopics(input, output), registry, ForecastMetrics.NOOP);
+        return ForecastTopology.build(withTopics(specOf(c), input, output), registry, metrics);
       case WINDOW:
       default:
         return WindowedTopology.build(
-            withTopics(input, output), sequenceModel, version, c.window());
+            withTopics(spec, input, output), sequenceModel, version, c.window());
     }
+  }
+
+  /**
+   * Whether a candidate's state writes go through a cache that writes each key once per commit:
+   * Kafka's record cache, or with batching stepcast's own write-back ({@code ForecastProcessor}).
+   * Every stateful candidate follows {@code processing.cacheMaxBytes}, so ratios compare like with
+   * like.
+   */
+  public boolean cached(Candidate c) {
+    return c.kind() != Kind.PASS && specOf(c).processing().cacheMaxBytes() > 0;
   }
 
   private static Topology passThrough(String input, String output) {
@@ -473,11 +522,12 @@ public final class EndToEndBench {
   private Topology statefulIdentity(String input, String output) {
     byte[] stateBytes = identityState;
     StreamsBuilder b = new StreamsBuilder();
-    b.addStateStore(
+    var store =
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore("identity-state"),
             Serdes.ByteArray(),
-            Serdes.ByteArray()));
+            Serdes.ByteArray());
+    b.addStateStore(cached(new Candidate(Kind.IDENTITY, 0)) ? store.withCachingEnabled() : store);
     b.stream(input, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("input"))
         .process(
             () ->
@@ -508,10 +558,10 @@ public final class EndToEndBench {
     return "bench-" + runId + "-" + tag + "-" + c.label().replace(' ', '-').replace("=", "");
   }
 
-  private Properties streamsConfig(String appId) throws IOException {
+  private Properties streamsConfig(Candidate c, String appId) throws IOException {
     Properties props =
         ForecastTopology.streamsConfig(
-            spec, bootstrap, Files.createDirectories(stateDir.resolve(appId)), Map.of());
+            specOf(c), bootstrap, Files.createDirectories(stateDir.resolve(appId)), Map.of());
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
     return props;
   }
@@ -542,7 +592,8 @@ public final class EndToEndBench {
         name -> name.contains(appId) && name.contains("-StreamThread-") && !name.contains("|");
     try (KafkaConsumer<byte[], byte[]> consumer = outputConsumer(output);
         KafkaStreams streams =
-            new KafkaStreams(topology(registry, c, input, output), streamsConfig(appId))) {
+            new KafkaStreams(
+                topology(registry, c, input, output, servedMetrics()), streamsConfig(c, appId))) {
       long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
       streams.start();
       // Measured from the first output record to the last: start-up and the first rebalance are
@@ -576,9 +627,52 @@ public final class EndToEndBench {
       double streamCpu = cpuSince(stream0, threadCpu(streamThread));
       double rocks = rocksDbCpu() - rocks0;
       streams.close(Duration.ofSeconds(60));
-      return new Result(c, round, seen - first, secs, cpu, instanceCpu, streamCpu, rocks);
+      return new Result(
+          c,
+          round,
+          seen - first,
+          secs,
+          cpu,
+          instanceCpu,
+          streamCpu,
+          rocks,
+          changelogBytes(appId) / (double) expected);
     } finally {
       EmbeddedKafkaBroker.deleteRecursively(stateDir.resolve(appId));
+    }
+  }
+
+  /**
+   * Stepcast's metrics as served: bound to a Prometheus registry, meters built once and recorded
+   * per event, so their cost counts as it does in production.
+   */
+  private ForecastMetrics servedMetrics() {
+    PipelineMetrics metrics = new PipelineMetrics(spec.name());
+    metrics.bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    return metrics;
+  }
+
+  /**
+   * Bytes the broker holds in the changelog topics of application {@code appId}: what its state
+   * stores wrote, with Kafka's batch headers and transaction markers.
+   */
+  private long changelogBytes(String appId) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      List<Integer> brokers = new ArrayList<>();
+      admin.describeCluster().nodes().get().forEach(n -> brokers.add(n.id()));
+      long bytes = 0;
+      for (var dirs : admin.describeLogDirs(brokers).allDescriptions().get().values()) {
+        for (var dir : dirs.values()) {
+          for (var e : dir.replicaInfos().entrySet()) {
+            String topic = e.getKey().topic();
+            if (topic.startsWith(appId + "-") && topic.endsWith("-changelog")) {
+              bytes += e.getValue().size();
+            }
+          }
+        }
+      }
+      return bytes;
     }
   }
 
@@ -645,7 +739,8 @@ public final class EndToEndBench {
     long[] latencies = new long[events - skip];
     try (KafkaConsumer<byte[], byte[]> consumer = outputConsumer(output);
         KafkaStreams streams =
-            new KafkaStreams(topology(registry, c, input, output), streamsConfig(appId))) {
+            new KafkaStreams(
+                topology(registry, c, input, output, servedMetrics()), streamsConfig(c, appId))) {
       streams.start();
       long wait = System.nanoTime() + Duration.ofMinutes(2).toNanos();
       while (streams.state() != KafkaStreams.State.RUNNING) {

@@ -55,9 +55,12 @@ public final class WindowedTopology {
       throw new IllegalArgumentException("window must be >= 1, got " + window);
     }
     StreamsBuilder b = new StreamsBuilder();
-    b.addStateStore(
+    var store =
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray()));
+            Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray());
+    // The record cache as stepcast's own store may have it (processing.cacheMaxBytes), so the two
+    // designs are compared with the same cache setting.
+    b.addStateStore(spec.processing().cacheMaxBytes() > 0 ? store.withCachingEnabled() : store);
     b.stream(
             spec.topics().input(),
             Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("input"))
@@ -176,9 +179,7 @@ public final class WindowedTopology {
                   previousActual,
                   version,
                   state.steps(),
-                  state.full(),
-                  null,
-                  0)));
+                  state.full())));
     }
 
     @Override

@@ -116,10 +116,20 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--batch-size",
+      split = ",",
       description =
           "Most series stepped in one ONNX Runtime call on the live path (processing.batchSize;"
-              + " 1: no batching). Default: the spec's.")
-  Integer batchSize;
+              + " 1: no batching). Several (e.g. 1,64) run stepcast once per size in the same"
+              + " rounds. Default: the spec's.")
+  List<Integer> batchSizes;
+
+  @Option(
+      names = "--cache-max-bytes",
+      description =
+          "Record cache of the Kafka Streams threads (processing.cacheMaxBytes; 0: none). The"
+              + " stateful identity and windowed stores are cached when it is above 0, as"
+              + " stepcast's own store is when it does not batch. Default: the spec's.")
+  Long cacheMaxBytes;
 
   @Option(names = "--jmh", description = "Run the JMH step benchmark (StepBenchmark) instead.")
   boolean jmh;
@@ -138,8 +148,17 @@ final class BenchCommand implements Callable<Integer> {
     put(overrides, "training.cell", cell, "--cell");
     put(overrides, "training.hiddenSize", hidden, "--hidden");
     put(overrides, "training.layers", layers, "--layers");
-    put(overrides, "processing.batchSize", batchSize, "--batch-size");
+    put(overrides, "processing.cacheMaxBytes", cacheMaxBytes, "--cache-max-bytes");
+    if (batchSizes != null && batchSizes.size() == 1) {
+      put(overrides, "processing.batchSize", batchSizes.get(0), "--batch-size");
+    }
     TopologySpec spec = spec(overrides);
+    Map<Integer, TopologySpec> batchSpecs = new HashMap<>();
+    for (int b : batchSizes()) {
+      Map<String, String> o = new LinkedHashMap<>(overrides);
+      put(o, "processing.batchSize", b, "--batch-size");
+      batchSpecs.put(b, spec(o));
+    }
     EndToEndBench.Options options =
         new EndToEndBench.Options(
             events,
@@ -156,10 +175,11 @@ final class BenchCommand implements Callable<Integer> {
       bootstrap = broker.bootstrapServers();
     }
     try {
-      EndToEndBench bench = new EndToEndBench(spec, bootstrap, work.resolve("state"), options);
+      EndToEndBench bench =
+          new EndToEndBench(spec, batchSpecs, bootstrap, work.resolve("state"), options);
       System.out.printf(
           "stepcast bench: pipeline %s, %s %dx%d, %d events, %d series, %d partitions, %s,"
-              + " commit interval %d ms, %d round(s)%s, one process%s%n",
+              + " commit interval %d ms, record cache %d bytes, %d round(s)%s, one process%s%n",
           spec.name(),
           spec.training().cell(),
           spec.training().layers(),
@@ -169,6 +189,7 @@ final class BenchCommand implements Callable<Integer> {
           spec.topics().partitions(),
           spec.processing().guarantee(),
           spec.processing().commitIntervalMs(),
+          spec.processing().cacheMaxBytes(),
           repeat,
           overrides.isEmpty() ? "" : ", settings " + overrides,
           broker == null
@@ -177,16 +198,18 @@ final class BenchCommand implements Callable<Integer> {
       System.out.printf(
           "state bytes written per event: stepcast %d (identity writes the same)%s%n",
           bench.stepcastStateBytes(), windowBytes(bench));
+      System.out.println("state stores with the record cache: " + cachedStores(bench));
       System.out.println("load before: " + EndToEndBench.load());
       System.out.printf(
-          "%-18s %5s %11s %13s %13s %14s %13s%n",
+          "%-18s %5s %11s %13s %13s %14s %13s %14s%n",
           "topology",
           "round",
           "records/s",
           "process us/r",
           "streams us/r",
           "stream-th us/r",
-          "rocksdb us/r");
+          "rocksdb us/r",
+          "changelog B/r");
       List<Result> results =
           bench.run(
               new EndToEndBench.Listener() {
@@ -198,14 +221,15 @@ final class BenchCommand implements Callable<Integer> {
                 @Override
                 public void measured(Result r) {
                   System.out.printf(
-                      "%-18s %5d %11.0f %13.1f %13.1f %14.1f %13.1f%n",
+                      "%-18s %5d %11.0f %13.1f %13.1f %14.1f %13.1f %14.0f%n",
                       r.candidate().label(),
                       r.round() + 1,
                       r.recordsPerSecond(),
                       r.processMicros(),
                       r.instanceMicros(),
                       r.streamThreadMicros(),
-                      r.rocksDbMicros());
+                      r.rocksDbMicros(),
+                      r.changelogBytesPerEvent());
                 }
 
                 @Override
@@ -269,7 +293,13 @@ final class BenchCommand implements Callable<Integer> {
           out.add(new Candidate(Kind.IDENTITY, 0));
           break;
         case "stepcast":
-          out.add(new Candidate(Kind.STEPCAST, 0));
+          if (batchSizes != null && batchSizes.size() > 1) {
+            for (int b : batchSizes()) {
+              out.add(new Candidate(Kind.STEPCAST, 0, b));
+            }
+          } else {
+            out.add(new Candidate(Kind.STEPCAST, 0));
+          }
           break;
         case "window":
           for (int w : windows) {
@@ -291,6 +321,29 @@ final class BenchCommand implements Callable<Integer> {
     return out;
   }
 
+  /** The batch sizes that get a stepcast run of their own (none when one size or none is given). */
+  private List<Integer> batchSizes() {
+    if (batchSizes == null || batchSizes.size() < 2) {
+      return List.of();
+    }
+    for (int b : batchSizes) {
+      if (b < 1) {
+        throw new UserException("--batch-size: each size must be >= 1, got " + b);
+      }
+    }
+    return batchSizes.stream().distinct().toList();
+  }
+
+  private String cachedStores(EndToEndBench bench) {
+    List<String> out = new ArrayList<>();
+    for (Candidate c : candidates()) {
+      if (c.kind() != Kind.PASS) {
+        out.add(c.label() + (bench.cached(c) ? " yes" : " no"));
+      }
+    }
+    return String.join(", ", out);
+  }
+
   private String windowBytes(EndToEndBench bench) {
     StringBuilder sb = new StringBuilder();
     for (int w : windows) {
@@ -302,34 +355,40 @@ final class BenchCommand implements Callable<Integer> {
   private void printSummary(List<Result> results) {
     List<Candidate> order = candidates();
     System.out.printf(
-        "%nover %d round(s), min / median / max:%n%-18s %24s %20s %20s %20s %20s%n",
+        "%nover %d round(s), min / median / max:%n%-18s %24s %20s %20s %20s %20s %20s%n",
         repeat,
         "topology",
         "records/s",
         "process us/r",
         "streams us/r",
         "stream-th us/r",
-        "rocksdb us/r");
+        "rocksdb us/r",
+        "changelog B/r");
     for (Candidate c : order) {
       List<Result> mine = results.stream().filter(r -> r.candidate().equals(c)).toList();
       System.out.printf(
-          "%-18s %24s %20s %20s %20s %20s%n",
+          "%-18s %24s %20s %20s %20s %20s %20s%n",
           c.label(),
           range(mine, Result::recordsPerSecond, "%.0f"),
           range(mine, Result::processMicros, "%.1f"),
           range(mine, Result::instanceMicros, "%.1f"),
           range(mine, Result::streamThreadMicros, "%.1f"),
-          range(mine, Result::rocksDbMicros, "%.1f"));
-    }
-    Candidate stepcast = find(order, Kind.STEPCAST, 0);
-    if (stepcast == null) {
-      return;
+          range(mine, Result::rocksDbMicros, "%.1f"),
+          range(mine, Result::changelogBytesPerEvent, "%.0f"));
     }
     System.out.printf(
         "%nstepcast / peer within each round, min / median / max:%n%-30s %20s %20s %20s%n",
         "ratio", "process CPU/r", "streams CPU/r", "stream-th CPU/r");
+    for (Candidate stepcast : order) {
+      if (stepcast.kind() == Kind.STEPCAST) {
+        printRatios(results, order, stepcast);
+      }
+    }
+  }
+
+  private void printRatios(List<Result> results, List<Candidate> order, Candidate stepcast) {
     for (Candidate c : order) {
-      if (c.equals(stepcast) || c.kind() == Kind.PASS) {
+      if (c.kind() == Kind.STEPCAST || c.kind() == Kind.PASS) {
         continue;
       }
       List<double[]> ratios = new ArrayList<>();
@@ -348,19 +407,12 @@ final class BenchCommand implements Callable<Integer> {
       }
       System.out.printf(
           "%-30s %20s %20s %20s   (throughput %s)%n",
-          "stepcast / " + c.label(),
+          stepcast.label() + " / " + c.label(),
           rangeOf(ratios, 1),
           rangeOf(ratios, 2),
           rangeOf(ratios, 3),
           rangeOf(ratios, 0));
     }
-  }
-
-  private static Candidate find(List<Candidate> cs, Kind kind, int window) {
-    return cs.stream()
-        .filter(c -> c.kind() == kind && c.window() == window)
-        .findFirst()
-        .orElse(null);
   }
 
   private static Result of(List<Result> results, Candidate c, int round) {

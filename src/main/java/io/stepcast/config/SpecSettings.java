@@ -1,5 +1,6 @@
 package io.stepcast.config;
 
+import io.stepcast.config.TopologySpec.AnomalyPolicy;
 import io.stepcast.config.TopologySpec.MissingPolicy;
 import io.stepcast.config.TopologySpec.OnSwap;
 import io.stepcast.config.TopologySpec.SeriesIdSource;
@@ -192,6 +193,36 @@ public final class SpecSettings {
               "a missing input value: `reject` (dead letter), `skip` (counted),"
                   + " `carry_forward` (last value; a missing target is skipped)"),
           define(
+              "policies.anomaly",
+              AnomalyPolicy.FLAG,
+              Validator.ANY,
+              "an actual outside the widest prediction interval of the forecast it scores:"
+                  + " `flag` (marked in the forecast, stepped as usual), `hold` (marked; the"
+                  + " network steps on the forecast instead), `dead_letter` (reason `anomaly`)"),
+          define(
+              "intervals.levels",
+              List.of(0.8, 0.95),
+              Validator.levels(),
+              "nominal coverage of the prediction intervals on every forecast (the widest decides"
+                  + " `anomaly`); `[]`: none"),
+          define(
+              "intervals.learningRate",
+              0.05,
+              Validator.interval(0, true, 1, true, "0.05"),
+              "step size of the online calibration (adaptive conformal): larger adapts faster,"
+                  + " with noisier widths"),
+          define(
+              "intervals.scaleEvents",
+              32,
+              Validator.between(1, 100_000, "32"),
+              "memory, in events, of each series' running error scale that the widths scale with"),
+          define(
+              "intervals.warmUp",
+              50,
+              Validator.between(0, 1_000_000, "50"),
+              "scored errors after which a series' intervals count as warm (and in the coverage"
+                  + " metrics)"),
+          define(
               "training.cell",
               "lstm",
               Validator.oneOf("lstm", "gru", "rnn"),
@@ -317,16 +348,18 @@ public final class SpecSettings {
               "processing.cacheMaxBytes",
               10_485_760L,
               Validator.between(0, 1L << 40, "10485760 (0: no cache)"),
-              "record cache in front of the series state store (Kafka's"
-                  + " statestore.cache.max.bytes): a series seen several times per commit is"
-                  + " written to RocksDB and its changelog once; 0: none"),
+              "record cache of the Kafka Streams threads (Kafka's statestore.cache.max.bytes); in"
+                  + " front of the series state store only when processing.batchSize is 1 (a"
+                  + " series seen several times per commit is then written to RocksDB and its"
+                  + " changelog once); 0: none"),
           define(
               "processing.batchSize",
-              1,
-              Validator.between(1, 1024, "1 (no batching), or e.g. 64"),
+              64,
+              Validator.between(1, 1024, "64, or 1 (no batching)"),
               "the most series stepped in one ONNX Runtime call; above 1, events of different"
                   + " series are held back and stepped together, at the latest just before each"
-                  + " commit"),
+                  + " commit (then the series state store has no record cache); 1: one call per"
+                  + " event"),
           optional(
               "csv.keyColumn",
               Validator.notBlank("symbol"),

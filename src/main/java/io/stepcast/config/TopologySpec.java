@@ -20,6 +20,7 @@ public record TopologySpec(
     Target target,
     Model model,
     Policies policies,
+    Intervals intervals,
     Training training,
     Execution execution,
     Processing processing,
@@ -55,6 +56,17 @@ public record TopologySpec(
       String earliest,
       String maxAhead,
       TimeCalendar calendar) {
+
+    /** A timestamp section on a continuous calendar (code and tests that build one by hand). */
+    public Timestamp(
+        String field,
+        TimestampFormat format,
+        String pattern,
+        String zone,
+        String earliest,
+        String maxAhead) {
+      this(field, format, pattern, zone, earliest, maxAhead, TimeCalendar.CONTINUOUS);
+    }
 
     /**
      * {@code earliest} in epoch milliseconds: an ISO-8601 instant ({@code 1900-01-01T00:00:00Z}) or
@@ -139,8 +151,19 @@ public record TopologySpec(
       long startupTimeoutMs,
       String pin) {}
 
-  /** What to do with an event whose input field is missing (null or absent). */
-  public record Policies(MissingPolicy missing) {}
+  /**
+   * What to do with an event whose input field is missing (null or absent), and with an actual that
+   * falls outside the widest prediction interval of the forecast it scores ({@code anomaly}).
+   */
+  public record Policies(MissingPolicy missing, AnomalyPolicy anomaly) {}
+
+  /**
+   * Prediction intervals on every forecast, calibrated online per series from its own errors:
+   * nominal coverage {@code levels} (each in (0, 1)), the calibration's step size {@code
+   * learningRate}, the memory of the error scale in events {@code scaleEvents}, and the scored
+   * errors after which a series' intervals count as warm ({@code warmUp}).
+   */
+  public record Intervals(List<Double> levels, double learningRate, int scaleEvents, int warmUp) {}
 
   /** Network and optimiser settings for {@code stepcast train}. */
   public record Training(
@@ -226,6 +249,17 @@ public record TopologySpec(
     SKIP,
     CARRY_FORWARD,
     REJECT
+  }
+
+  /**
+   * What an anomalous actual does to the series: {@code flag} (marked, stepped as usual), {@code
+   * hold} (marked; the network steps on the forecast in its place), {@code dead_letter} (to the
+   * dead-letter topic; the series does not step).
+   */
+  public enum AnomalyPolicy {
+    FLAG,
+    HOLD,
+    DEAD_LETTER
   }
 
   /** What a series made by an older model does on its next event. */

@@ -1,6 +1,7 @@
 package io.stepcast.engine;
 
 import io.stepcast.config.TopologySpec;
+import io.stepcast.config.TopologySpec.AnomalyPolicy;
 import io.stepcast.config.TopologySpec.MissingPolicy;
 import io.stepcast.config.TopologySpec.OnSwap;
 import io.stepcast.features.Event;
@@ -24,7 +25,12 @@ import java.util.List;
  * <p>For one event of one series it rejects late and duplicate events, carries missing fields
  * forward, warms the series up on a new model (burn-in from its recent inputs) or resets it, scores
  * the previous forecast against the actual value, computes the features, advances the network one
- * step and updates the state.
+ * step and updates the state. It also calibrates the series' prediction intervals from the scored
+ * errors ({@link IntervalCalibration}) and applies the anomaly policy to an actual outside the
+ * widest interval: {@code flag} steps on it, {@code hold} steps on the forecast made for it
+ * instead, {@code dead_letter} refuses the event ({@link Rejection#ANOMALY}) after scoring it, so
+ * the calibration still learns the miss (otherwise the widest interval would shrink with every
+ * covered actual until every actual is an anomaly).
  *
  * <p>Staged for batching: {@link #stage} does everything up to the features of one event into a
  * batch slot, {@link #run} steps every staged series in one ONNX Runtime call and finishes them,
@@ -57,6 +63,8 @@ public final class StepEngine implements AutoCloseable {
   private final int maxBatch;
   private final RecentInputs recent;
   private final StepListener listener;
+  private final IntervalCalibration intervals;
+  private final AnomalyPolicy anomalyPolicy;
   private final float[] x;
   private final float[] replay;
   private final float[] replayRow;
@@ -80,7 +88,12 @@ public final class StepEngine implements AutoCloseable {
   private final double[] previousForecast;
   private final double[] previousActual;
   private final double[] forecast;
+  private final double[] base;
   private final boolean[] added;
+  private final boolean[] anomaly;
+  private final boolean[] held;
+  private final double[] halfWidths;
+  private SeriesState refusedState;
 
   private Rejection refusal;
   private String refusalMessage;
@@ -92,6 +105,20 @@ public final class StepEngine implements AutoCloseable {
    * @param listener told of steps, scores and burn-ins
    */
   public StepEngine(TopologySpec spec, int maxBatch, RecentInputs recent, StepListener listener) {
+    this(spec, maxBatch, recent, listener, true);
+  }
+
+  /**
+   * @param applyAnomalyPolicy false: every actual steps the series whatever {@code
+   *     policies.anomaly} says (anomalies are still marked): the trainer's parity replay, which
+   *     must step exactly what the trainer learned from
+   */
+  public StepEngine(
+      TopologySpec spec,
+      int maxBatch,
+      RecentInputs recent,
+      StepListener listener,
+      boolean applyAnomalyPolicy) {
     if (maxBatch < 1) {
       throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
     }
@@ -118,6 +145,8 @@ public final class StepEngine implements AutoCloseable {
     this.maxBatch = maxBatch;
     this.recent = recent;
     this.listener = listener;
+    this.intervals = new IntervalCalibration(spec.intervals());
+    this.anomalyPolicy = applyAnomalyPolicy ? spec.policies().anomaly() : AnomalyPolicy.FLAG;
     this.x = new float[maxBatch * width];
     this.replay = new float[Math.max(1, recentCapacity) * width];
     this.replayRow = new float[width];
@@ -128,12 +157,21 @@ public final class StepEngine implements AutoCloseable {
     this.previousForecast = new double[maxBatch];
     this.previousActual = new double[maxBatch];
     this.forecast = new double[maxBatch];
+    this.base = new double[maxBatch];
     this.added = new boolean[maxBatch];
+    this.anomaly = new boolean[maxBatch];
+    this.held = new boolean[maxBatch];
+    this.halfWidths = new double[maxBatch * intervals.size()];
   }
 
   /** The feature pipeline the engine computes inputs with. */
   public FeaturePipeline pipeline() {
     return pipeline;
+  }
+
+  /** The prediction interval levels and their calibration. */
+  public IntervalCalibration intervals() {
+    return intervals;
   }
 
   /** The most series stepped in one call. */
@@ -210,6 +248,7 @@ public final class StepEngine implements AutoCloseable {
    */
   public int stage(String id, Event ev, SeriesState state) {
     requireModel();
+    refusedState = null;
     if (staged == maxBatch) {
       throw new IllegalStateException("the batch is full: run it first");
     }
@@ -246,13 +285,38 @@ public final class StepEngine implements AutoCloseable {
     int slot = staged;
     double prevForecast = st.lastForecast();
     double prevActual = st.hasPrevious() ? st.lastTarget() : Double.NaN;
+    double observed = ev.target();
+    boolean outside = false;
+    boolean hold = false;
     // Score before a rebuild: the forecast made by the old model is what this event labels.
     if (!Double.isNaN(prevForecast)) {
-      st.score(ev.target());
-      listener.scored(Math.abs(ev.target() - prevForecast), Math.abs(ev.target() - prevActual));
+      double absError = Math.abs(observed - prevForecast);
+      st.score(observed);
+      listener.scored(absError, Math.abs(observed - prevActual));
+      outside = intervals.score(st, absError, listener);
+      if (outside) {
+        listener.anomaly(anomalyPolicy);
+        if (anomalyPolicy == AnomalyPolicy.DEAD_LETTER) {
+          // Scored and learnt from (the caller stores the state), but not stepped on.
+          refusedState = st;
+          return refuse(
+              Rejection.ANOMALY,
+              "actual "
+                  + observed
+                  + " is outside the widest prediction interval ("
+                  + intervals.level(intervals.widest())
+                  + ") of the forecast "
+                  + prevForecast
+                  + " made for it");
+        }
+        if (anomalyPolicy == AnomalyPolicy.HOLD) {
+          hold = true;
+          ev.replaceTarget(prevForecast);
+        }
+      }
     }
     if (multi) {
-      scoreHorizons(id, ev, st, slot);
+      scoreHorizons(id, ev, observed, st, slot);
     }
     if (!st.madeBy(modelId)) {
       rebuild(id, st);
@@ -278,7 +342,15 @@ public final class StepEngine implements AutoCloseable {
     ids[slot] = id;
     slotStates[slot] = st;
     eventTime[slot] = ev.timeMillis();
-    actual[slot] = ev.target();
+    actual[slot] = observed;
+    base[slot] = ev.target();
+    anomaly[slot] = outside;
+    held[slot] = hold;
+    int levels = intervals.size();
+    boolean ready = intervals.ready(st);
+    for (int i = 0; i < levels; i++) {
+      halfWidths[slot * levels + i] = ready ? intervals.halfWidth(st, i) : Double.NaN;
+    }
     previousForecast[slot] = prevForecast;
     previousActual[slot] = prevActual;
     added[slot] = fresh;
@@ -325,7 +397,7 @@ public final class StepEngine implements AutoCloseable {
       for (int i = 0; i < stateSizes.length; i++) {
         System.arraycopy(states[i], s * stateSizes[i], st.states()[i], 0, stateSizes[i]);
       }
-      double f = pipeline.forecast(y[s * outputSize], actual[s]);
+      double f = pipeline.forecast(y[s * outputSize], base[s]);
       forecast[s] = f;
       if (multi) {
         finishOutputs(s, st);
@@ -341,8 +413,10 @@ public final class StepEngine implements AutoCloseable {
   private void finishOutputs(int s, SeriesState st) {
     int h = horizons.length;
     for (int j = 0; j < targets; j++) {
-      double current = slotActuals[s * targets + j];
-      scores[j] = current;
+      // Forecasts build on what the series stepped on (a held first target: its forecast); the
+      // row keeps what was observed, which persistence h events later is scored with.
+      double current = j == 0 ? base[s] : slotActuals[s * targets + j];
+      scores[j] = slotActuals[s * targets + j];
       for (int k = 0; k < h; k++) {
         int o = j * h + k;
         double f = pipeline.forecast(j, y[s * outputSize + o], current);
@@ -379,9 +453,12 @@ public final class StepEngine implements AutoCloseable {
    * Scores, for every target and horizon h, the forecast made h events ago against this event's
    * actual value (and persistence: the actual h events ago), from the rows kept with the scores.
    */
-  private void scoreHorizons(String id, Event ev, SeriesState st, int slot) {
+  private void scoreHorizons(String id, Event ev, double observed, SeriesState st, int slot) {
     int h = horizons.length;
-    for (int j = 0; j < targets; j++) {
+    // The first target as observed, also when policies.anomaly holds it (the event then steps on
+    // the forecast instead).
+    slotActuals[slot * targets] = observed;
+    for (int j = 1; j < targets; j++) {
       slotActuals[slot * targets + j] = pipeline.target(ev, j);
     }
     for (int k = 0; k < h; k++) {
@@ -441,6 +518,33 @@ public final class StepEngine implements AutoCloseable {
   /** The forecast of the next target made at this event, in the target's own units. */
   public double forecast(int slot) {
     return forecast[slot];
+  }
+
+  /**
+   * Whether the slot's actual fell outside the widest prediction interval of the forecast it scores
+   * (false when there was none).
+   */
+  public boolean anomaly(int slot) {
+    return anomaly[slot];
+  }
+
+  /** Whether the slot's anomalous actual was held: the series stepped on its forecast instead. */
+  public boolean held(int slot) {
+    return held[slot];
+  }
+
+  /**
+   * The half-widths of the prediction intervals around the slot's forecast, one per level in the
+   * spec's order, at {@code halfWidths()[slot * intervals().size() + level]}; NaN while the series
+   * has none (before its first scored error). Read-only; reused by the next batch.
+   */
+  public double[] halfWidths() {
+    return halfWidths;
+  }
+
+  /** Whether the slot's intervals are warm (enough errors scored, see {@code intervals.warmUp}). */
+  public boolean intervalsWarm(int slot) {
+    return intervals.warm(slotStates[slot]);
   }
 
   /** The forecast made at the series' previous event (NaN: none); this event labels it. */
@@ -591,6 +695,14 @@ public final class StepEngine implements AutoCloseable {
       }
     }
     return n;
+  }
+
+  /**
+   * The state to store although the last {@link #stage} refused its event (an anomaly under {@code
+   * dead_letter}: scored and learnt from), or null when the refusal left the state untouched.
+   */
+  public SeriesState refusedState() {
+    return refusedState;
   }
 
   private int refuse(Rejection reason, String message) {

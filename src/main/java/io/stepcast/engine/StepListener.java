@@ -1,5 +1,7 @@
 package io.stepcast.engine;
 
+import io.stepcast.config.TopologySpec.AnomalyPolicy;
+
 /**
  * What the step engine reports as it runs (every method a no-op unless overridden). Implementations
  * build their meters once and only record here: these calls are on the per-event path.
@@ -18,6 +20,15 @@ public interface StepListener {
    */
   default void scoredHorizon(
       int target, int horizon, double absError, double absErrorPersistence) {}
+
+  /**
+   * A warm series' actual was inside ({@code inside}) or outside the interval of level index {@code
+   * level} (the spec's order) around the forecast it scores.
+   */
+  default void covered(int level, boolean inside) {}
+
+  /** An actual fell outside the widest interval; {@code outcome} is what the policy did. */
+  default void anomaly(AnomalyPolicy outcome) {}
 
   /** A series was rebuilt for a new model by replaying its recent inputs. */
   default void burnIn() {}

@@ -91,6 +91,11 @@ public final class EventParser {
   private final long earliest;
   private final long maxAhead;
   private final LongSupplier clock;
+  private final FlatEventScanner flat;
+  private final boolean fastPath;
+  private String idRead;
+  private boolean timeSeen;
+  private boolean targetSeen;
 
   /** A parser whose time window follows the system clock. */
   public EventParser(TopologySpec spec) {
@@ -102,6 +107,12 @@ public final class EventParser {
    * milliseconds.
    */
   public EventParser(TopologySpec spec, LongSupplier clock) {
+    this(spec, clock, true);
+  }
+
+  /** With {@code fastPath} false, every value goes through the full parser (tests compare). */
+  EventParser(TopologySpec spec, LongSupplier clock, boolean fastPath) {
+    this.fastPath = fastPath;
     this.spec = spec;
     this.clock = clock;
     this.time = new TimeParser(spec.timestamp());
@@ -124,6 +135,13 @@ public final class EventParser {
     this.event = new Event(inputFields.size());
     this.result = new ParseResult(event);
     this.seen = new boolean[inputFields.size()];
+    String[] names = slots.keySet().toArray(new String[0]);
+    int[] slotOfName = new int[names.length];
+    for (int i = 0; i < names.length; i++) {
+      slotOfName[i] = slots.get(names[i]);
+    }
+    this.flat =
+        new FlatEventScanner(names, slotOfName, SLOT_ID, SLOT_TIME, SLOT_TARGET, time, event, seen);
     this.min = new double[inputFields.size()];
     this.max = new double[inputFields.size()];
     Arrays.fill(min, Double.NEGATIVE_INFINITY);
@@ -171,11 +189,120 @@ public final class EventParser {
     if (value == null || value.length == 0) {
       return result.reject(Rejection.MALFORMED_JSON, "the record value is empty (a tombstone?)");
     }
+    reset();
+    if (fastPath && flat.scan(value)) {
+      if (idFromField) {
+        id = flat.id;
+      }
+      timeSeen = flat.timeSeen;
+      targetSeen = flat.targetSeen;
+    } else {
+      // Anything the fast path declines (nesting, escapes, errors, ...): the full parser decides.
+      reset();
+      ParseResult rejected = readJson(value);
+      if (rejected != null) {
+        return rejected;
+      }
+      if (idFromField) {
+        id = idRead;
+      }
+    }
+    if (id == null) {
+      return result.reject(
+          Rejection.MISSING_FIELD, "series id field '" + spec.seriesId().field() + "' is missing");
+    }
+    if (!timeSeen) {
+      return result.reject(
+          Rejection.MISSING_FIELD, "timestamp field '" + spec.timestamp().field() + "' is missing");
+    }
+    long now = clock.getAsLong();
+    long latest = now > Long.MAX_VALUE - maxAhead ? Long.MAX_VALUE : now + maxAhead;
+    if (event.timeMillis < earliest || event.timeMillis > latest) {
+      return result.reject(
+          Rejection.OUT_OF_RANGE,
+          "event time "
+              + Instant.ofEpochMilli(event.timeMillis)
+              + (event.timeMillis < earliest
+                  ? " is before timestamp.earliest " + spec.timestamp().earliest()
+                  : " is more than timestamp.maxAhead "
+                      + spec.timestamp().maxAhead()
+                      + " ahead of this instance's clock "
+                      + Instant.ofEpochMilli(now)));
+    }
+    event.seriesId = id;
+    if (!targetSeen) {
+      String msg = "target field '" + spec.target().field() + "' is missing";
+      return missing == MissingPolicy.REJECT
+          ? result.reject(Rejection.MISSING_FIELD, msg)
+          : result.skip(Rejection.MISSING_FIELD, msg);
+    }
+    for (int i = alsoFrom; i < seen.length; i++) {
+      if (!seen[i]) {
+        String msg = "target field '" + inputFields.get(i) + "' is missing";
+        return missing == MissingPolicy.REJECT
+            ? result.reject(Rejection.MISSING_FIELD, msg)
+            : result.skip(Rejection.MISSING_FIELD, msg);
+      }
+    }
+    // Ranges after the types: a record with a string where a number belongs is non_numeric,
+    // whatever its other values.
+    if (event.target < targetMin || event.target > targetMax) {
+      return outOfRange(spec.target().field(), event.target, targetMin, targetMax);
+    }
+    for (int i = 0; i < seen.length; i++) {
+      double d = event.fields[i];
+      if (seen[i] && (d < min[i] || d > max[i])) {
+        return outOfRange(inputFields.get(i), d, min[i], max[i]);
+      }
+    }
+    if (positiveTarget && event.target <= 0) {
+      return result.reject(
+          Rejection.NOT_POSITIVE,
+          "target field '"
+              + spec.target().field()
+              + "' is "
+              + event.target
+              + ", but log_return needs positive values");
+    }
+    for (int i = alsoFrom; i < seen.length; i++) {
+      if (positive[i] && event.fields[i] <= 0) {
+        return result.reject(
+            Rejection.NOT_POSITIVE,
+            "target field '"
+                + inputFields.get(i)
+                + "' is "
+                + event.fields[i]
+                + ", but log_return needs positive values");
+      }
+    }
+    if (missing != MissingPolicy.CARRY_FORWARD) {
+      for (int i = 0; i < seen.length; i++) {
+        if (!seen[i]) {
+          String msg = "field '" + inputFields.get(i) + "' is missing";
+          return missing == MissingPolicy.REJECT
+              ? result.reject(Rejection.MISSING_FIELD, msg)
+              : result.skip(Rejection.MISSING_FIELD, msg);
+        }
+      }
+    }
+    return result.ok();
+  }
+
+  private void reset() {
     Arrays.fill(event.fields, Double.NaN);
     Arrays.fill(seen, false);
     event.target = Double.NaN;
-    boolean timeSeen = false;
-    boolean targetSeen = false;
+    idRead = null;
+    timeSeen = false;
+    targetSeen = false;
+  }
+
+  /**
+   * The full parser (Jackson's streaming parser): reads any JSON and gives every rejection its
+   * reason. Returns null when the value was read into the event, {@link #idRead}, {@link #timeSeen}
+   * and {@link #targetSeen}, else the rejection.
+   */
+  private ParseResult readJson(byte[] value) {
     try (JsonParser p = JSON.createParser(value)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return result.reject(Rejection.MALFORMED_JSON, "the value is not a JSON object");
@@ -192,14 +319,14 @@ public final class EventParser {
         int s = slot;
         if (s == SLOT_ID) {
           if (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NUMBER_INT) {
-            id = p.getText();
-            if (!isValidId(id)) {
+            idRead = p.getText();
+            if (!isValidId(idRead)) {
               return result.reject(
                   Rejection.BAD_KEY,
                   "series id field '"
                       + name
                       + "' value '"
-                      + SafeText.of(id)
+                      + SafeText.of(idRead)
                       + "' breaks the id rule: 1 to "
                       + MAX_ID_BYTES
                       + " UTF-8 bytes, NFC, no control, format or separator characters");
@@ -294,85 +421,7 @@ public final class EventParser {
       return result.reject(
           Rejection.MALFORMED_JSON, "not valid JSON: " + SafeText.of(firstLine(e), 200));
     }
-    if (id == null) {
-      return result.reject(
-          Rejection.MISSING_FIELD, "series id field '" + spec.seriesId().field() + "' is missing");
-    }
-    if (!timeSeen) {
-      return result.reject(
-          Rejection.MISSING_FIELD, "timestamp field '" + spec.timestamp().field() + "' is missing");
-    }
-    long now = clock.getAsLong();
-    long latest = now > Long.MAX_VALUE - maxAhead ? Long.MAX_VALUE : now + maxAhead;
-    if (event.timeMillis < earliest || event.timeMillis > latest) {
-      return result.reject(
-          Rejection.OUT_OF_RANGE,
-          "event time "
-              + Instant.ofEpochMilli(event.timeMillis)
-              + (event.timeMillis < earliest
-                  ? " is before timestamp.earliest " + spec.timestamp().earliest()
-                  : " is more than timestamp.maxAhead "
-                      + spec.timestamp().maxAhead()
-                      + " ahead of this instance's clock "
-                      + Instant.ofEpochMilli(now)));
-    }
-    event.seriesId = id;
-    if (!targetSeen) {
-      String msg = "target field '" + spec.target().field() + "' is missing";
-      return missing == MissingPolicy.REJECT
-          ? result.reject(Rejection.MISSING_FIELD, msg)
-          : result.skip(Rejection.MISSING_FIELD, msg);
-    }
-    for (int i = alsoFrom; i < seen.length; i++) {
-      if (!seen[i]) {
-        String msg = "target field '" + inputFields.get(i) + "' is missing";
-        return missing == MissingPolicy.REJECT
-            ? result.reject(Rejection.MISSING_FIELD, msg)
-            : result.skip(Rejection.MISSING_FIELD, msg);
-      }
-    }
-    // Ranges after the types: a record with a string where a number belongs is non_numeric,
-    // whatever its other values.
-    if (event.target < targetMin || event.target > targetMax) {
-      return outOfRange(spec.target().field(), event.target, targetMin, targetMax);
-    }
-    for (int i = 0; i < seen.length; i++) {
-      double d = event.fields[i];
-      if (seen[i] && (d < min[i] || d > max[i])) {
-        return outOfRange(inputFields.get(i), d, min[i], max[i]);
-      }
-    }
-    if (positiveTarget && event.target <= 0) {
-      return result.reject(
-          Rejection.NOT_POSITIVE,
-          "target field '"
-              + spec.target().field()
-              + "' is "
-              + event.target
-              + ", but log_return needs positive values");
-    }
-    for (int i = alsoFrom; i < seen.length; i++) {
-      if (positive[i] && event.fields[i] <= 0) {
-        return result.reject(
-            Rejection.NOT_POSITIVE,
-            "target field '"
-                + inputFields.get(i)
-                + "' is "
-                + event.fields[i]
-                + ", but log_return needs positive values");
-      }
-    }
-    if (missing != MissingPolicy.CARRY_FORWARD) {
-      for (int i = 0; i < seen.length; i++) {
-        if (!seen[i]) {
-          String msg = "field '" + inputFields.get(i) + "' is missing";
-          return missing == MissingPolicy.REJECT
-              ? result.reject(Rejection.MISSING_FIELD, msg)
-              : result.skip(Rejection.MISSING_FIELD, msg);
-        }
-      }
-    }
-    return result.ok();
+    return null;
   }
 
   private ParseResult outOfRange(String field, double v, double lo, double hi) {
@@ -385,12 +434,26 @@ public final class EventParser {
     if (key == null || key.length == 0 || key.length > MAX_ID_BYTES) {
       return null;
     }
+    if (printableAscii(key)) {
+      // Valid UTF-8, NFC and free of controls by construction: the id rule holds, and the string
+      // is made without a decoder's buffers.
+      return new String(key, StandardCharsets.ISO_8859_1);
+    }
     try {
       String s = utf8.decode(ByteBuffer.wrap(key)).toString();
       return isValidId(s) ? s : null;
     } catch (CharacterCodingException e) {
       return null;
     }
+  }
+
+  private static boolean printableAscii(byte[] key) {
+    for (byte b : key) {
+      if (b < 0x20 || b == 0x7f) {
+        return false; // controls, and (as negative bytes) everything beyond ASCII
+      }
+    }
+    return true;
   }
 
   private static String keyProblem(byte[] key) {

@@ -131,7 +131,9 @@ public final class ForecastService implements AutoCloseable {
       ModelTopic.ensure(a, o.bootstrapServers(), t.model(), t.replicationFactor());
     }
     FeaturePipeline outputs = new FeaturePipeline(spec);
-    this.metrics = new PipelineMetrics(spec.name(), outputs.targetNames(), outputs.horizons());
+    this.metrics =
+        new PipelineMetrics(
+            spec.name(), spec.intervals().levels(), outputs.targetNames(), outputs.horizons());
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     prometheus.config().commonTags("application", "stepcast");
     PrometheusConventions.configure(prometheus);

@@ -8,19 +8,21 @@ import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.stepcast.config.TopologySpec.AnomalyPolicy;
 import io.stepcast.features.Rejection;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.topology.ForecastMetrics;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The forecaster's own meters for one pipeline. Built once in {@link #bindTo}; the per-event
- * methods only record. Tags are bounded: pipeline, outcome, reason, forecaster, model version (one
- * live at a time) — never a series id.
+ * methods only record. Tags are bounded: pipeline, outcome, reason, forecaster, interval level (the
+ * spec's, at most 8), model version (one live at a time) — never a series id.
  */
 public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Listener, MeterBinder {
   /** Upper bounds of the step latency histogram's buckets. */
@@ -48,7 +50,11 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   private final int[] horizons;
   private DistributionSummary[] horizonError;
   private DistributionSummary[] horizonErrorPersistence;
+  private final List<Double> levels;
   private Counter forecasts;
+  private Counter[] inside;
+  private Counter[] outside;
+  private Counter[] anomalies;
   private Counter[] deadLetters;
   private Counter[] skipped;
   private Timer step;
@@ -62,15 +68,23 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   private final Map<String, Long> seriesByTask = new ConcurrentHashMap<>();
 
   public PipelineMetrics(String pipeline) {
-    this(pipeline, List.of(), new int[0]);
+    this(pipeline, List.of(), List.of(), new int[0]);
+  }
+
+  /** Meters for a pipeline with prediction intervals at {@code levels}. */
+  public PipelineMetrics(String pipeline, List<Double> levels) {
+    this(pipeline, levels, List.of(), new int[0]);
   }
 
   /**
-   * Meters for a pipeline that forecasts several targets or horizons: {@code
-   * stepcast_forecast_horizon_abs_error} per target and horizon (bounded by the spec).
+   * Meters for a pipeline with prediction intervals at {@code levels} that forecasts these targets
+   * at these horizons: with more than one of either, {@code stepcast_forecast_horizon_abs_error}
+   * per target and horizon (bounded by the spec).
    */
-  public PipelineMetrics(String pipeline, List<String> targets, int[] horizons) {
+  public PipelineMetrics(
+      String pipeline, List<Double> levels, List<String> targets, int[] horizons) {
     this.pipeline = pipeline;
+    this.levels = List.copyOf(levels);
     this.targets = List.copyOf(targets);
     this.horizons = horizons.clone();
   }
@@ -127,6 +141,43 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
             .tags(p.and("forecaster", "persistence"))
             .register(registry);
     bindHorizons(registry, p);
+    String intervalHelp =
+        "Actuals of warm series inside or outside the prediction interval of the forecast they"
+            + " score, by nominal level; live coverage = rate(inside) / rate(all)";
+    inside = new Counter[levels.size()];
+    outside = new Counter[levels.size()];
+    for (int i = 0; i < levels.size(); i++) {
+      String level = Double.toString(levels.get(i));
+      Counter in =
+          Counter.builder("stepcast.interval.actuals")
+              .description(intervalHelp)
+              .tags(p.and("level", level, "outcome", "inside"))
+              .register(registry);
+      Counter out =
+          Counter.builder("stepcast.interval.actuals")
+              .description(intervalHelp)
+              .tags(p.and("level", level, "outcome", "outside"))
+              .register(registry);
+      inside[i] = in;
+      outside[i] = out;
+      Gauge.builder("stepcast.interval.coverage", () -> coverage(in, out))
+          .description(
+              "Share of warm series' actuals inside the prediction interval since this instance"
+                  + " started, by nominal level (NaN before the first)")
+          .tags(p.and("level", level))
+          .register(registry);
+    }
+    AnomalyPolicy[] outcomes = AnomalyPolicy.values();
+    anomalies = new Counter[outcomes.length];
+    for (AnomalyPolicy o : outcomes) {
+      anomalies[o.ordinal()] =
+          Counter.builder("stepcast.anomalies")
+              .description(
+                  "Actuals outside the widest prediction interval, by what policies.anomaly did:"
+                      + " flag, hold, dead_letter")
+              .tags(p.and("outcome", o.name().toLowerCase(Locale.ROOT)))
+              .register(registry);
+    }
     swaps =
         Counter.builder("stepcast.model.swaps")
             .description(
@@ -216,6 +267,21 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   public void scored(double err, double errPersistence) {
     absError.record(err);
     absErrorPersistence.record(errPersistence);
+  }
+
+  @Override
+  public void covered(int level, boolean in) {
+    (in ? inside : outside)[level].increment();
+  }
+
+  @Override
+  public void anomaly(AnomalyPolicy outcome) {
+    anomalies[outcome.ordinal()].increment();
+  }
+
+  private static double coverage(Counter in, Counter out) {
+    double n = in.count() + out.count();
+    return n == 0 ? Double.NaN : in.count() / n;
   }
 
   @Override

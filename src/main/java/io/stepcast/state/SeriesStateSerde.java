@@ -14,12 +14,17 @@ import org.apache.kafka.common.serialization.Serializer;
  * length-prefixed float arrays.
  *
  * <pre>
- * v2 (written; little-endian, float arrays copied in bulk):
+ * v3 (written): v2's fields (version byte 3), then the prediction interval calibration:
+ *     | i32 intervalCount | f32 intervalScale | u8 levels | levels * u16 level (ten-thousandths)
+ *     | levels * f32 multiplier
+ *     | optional sections, each u8 tag | u16 length | length bytes (a reader skips unknown tags):
+ *         tag 1, further targets' next-event forecasts: n f64 (only for a model with several)
+ *     | [bytes a later version appends: ignored]
+ *     = v2 + 9 + 6 * levels bytes: 369 for LSTM 1x32 with 2 fields and 2 levels (one target)
+ * v2 (read; little-endian, float arrays copied in bulk):
  *     u8 version=2 | i32 modelId | i64 steps | i64 modelSteps | i64 lastEventTime
  *     | i64 lastIntervalMs | f64 lastTarget | f64 lastForecast | i64 errorCount | f64 sumAbsError
  *     | f64 sumAbsErrorPersistence | u8 stateCount, each: u16 n + n f32 | u16 n + n f32 lastFields
- *     | optional sections, each u8 tag | u16 length | length bytes (a reader skips unknown tags):
- *         tag 1, further targets' next-event forecasts: n f64 (only for a model with several)
  *     | [bytes a later version appends: ignored]
  *     = 80 + 2 * stateCount + 4 * (state floats + fields) bytes: 348 for LSTM 1x32 with 2 fields
  * v1 (read; big-endian): u8 version=1 | u16 len + UTF-8 modelVersion | i64 steps | i64 modelSteps
@@ -29,15 +34,17 @@ import org.apache.kafka.common.serialization.Serializer;
  *     | ringSize*ringWidth f32 (oldest first) | [ignored]
  * </pre>
  *
- * <p>A v1 state reads without loss: its model version becomes the {@link ModelId} of that version,
- * and its ring buffer is carried ({@link SeriesState#legacyRows}) until the state is next written,
- * which writes v2. Compatibility: a reader accepts every version up to its own, and ignores
- * trailing bytes so a later version may append fields without breaking an older reader during a
- * rolling upgrade. Null in, null out; bad bytes become a {@link SerializationException}.
+ * <p>A v1 or v2 state reads with an empty interval section (its calibration starts on its next
+ * event) and is written as v3 on its next event. A v1 state reads without loss: its model version
+ * becomes the {@link ModelId} of that version, and its ring buffer is carried ({@link
+ * SeriesState#legacyRows}) until the state is next written. Compatibility: a reader accepts every
+ * version up to its own, and ignores trailing bytes so a later version may append fields without
+ * breaking an older reader during a rolling upgrade. Null in, null out; bad bytes become a {@link
+ * SerializationException}.
  */
 public final class SeriesStateSerde implements Serde<SeriesState> {
   /** The format version this build writes. */
-  public static final byte VERSION = 2;
+  public static final byte VERSION = 3;
 
   private static final int FIXED = 1 + 4 + 8 * 9 + 1;
 
@@ -60,7 +67,7 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
 
   /** The size of a state in the format this build writes. */
   public static int size(SeriesState s) {
-    int size = FIXED + 2 + 4 * s.lastFields.length;
+    int size = FIXED + 2 + 4 * s.lastFields.length + 9 + 6 * s.intervalLevels.length;
     for (float[] t : s.states) {
       size += 2 + 4 * t.length;
     }
@@ -70,7 +77,7 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     return size;
   }
 
-  /** Encodes a state in the current format (v2). */
+  /** Encodes a state in the current format (v3). */
   public static byte[] write(SeriesState s) {
     byte[] out = new byte[size(s)];
     ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
@@ -83,6 +90,16 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       putFloats(b, t);
     }
     putFloats(b, s.lastFields);
+    b.putInt(s.intervalCount).putFloat(s.intervalScale);
+    int levels = s.intervalLevels.length;
+    if (levels > 0xff || s.intervalMultipliers.length != levels) {
+      throw new SerializationException("bad interval section: " + levels + " levels");
+    }
+    b.put((byte) levels);
+    for (short level : s.intervalLevels) {
+      b.putShort(level);
+    }
+    b.asFloatBuffer().put(s.intervalMultipliers);
     if (s.alsoForecasts != null) {
       b.put(SECTION_ALSO_FORECASTS).putShort((short) (8 * s.alsoForecasts.length));
       b.asDoubleBuffer().put(s.alsoForecasts);
@@ -98,6 +115,8 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     byte version = bytes[0];
     try {
       switch (version) {
+        case 3:
+          return readV3(ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN));
         case 2:
           return readV2(ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN));
         case 1:
@@ -125,6 +144,24 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       s.states[i] = getFloats(b, Short.toUnsignedInt(b.getShort()));
     }
     s.lastFields = getFloats(b, Short.toUnsignedInt(b.getShort()));
+    return s;
+  }
+
+  private static SeriesState readV3(ByteBuffer b) {
+    SeriesState s = readV2(b);
+    s.intervalCount = b.getInt();
+    s.intervalScale = b.getFloat();
+    int levels = Byte.toUnsignedInt(b.get());
+    if (levels > 0) {
+      if (levels * 6 > b.remaining()) {
+        throw new SerializationException("corrupt series state: " + levels + " interval levels");
+      }
+      s.intervalLevels = new short[levels];
+      for (int i = 0; i < levels; i++) {
+        s.intervalLevels[i] = b.getShort();
+      }
+      s.intervalMultipliers = getFloats(b, levels);
+    }
     readSections(s, b);
     return s;
   }

@@ -5,6 +5,8 @@ import io.stepcast.engine.StepEngine;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.state.SeriesState;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -23,6 +25,15 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * changes, and before every commit of the task ({@link BeforeCommit}): no input offset is committed
  * before its forecast is forwarded and its state written, so exactly-once holds. Without the commit
  * hook it steps every event at once.
+ *
+ * <p>With batching, Kafka's record cache cannot sit in front of the state store ({@link
+ * ForecastTopology#stateStoreCached}); the processor keeps the same write-back itself: the states
+ * it steps stay in a task-local map, a series seen again reads its state from there, and the map is
+ * written to the store (and its changelog) in the same pre-commit callback, after the last batch. A
+ * series seen several times per commit is written once, in the transaction that commits its inputs.
+ * The map holds at most {@link #writeBackLimit} states; beyond, it is written at once. {@code
+ * processing.cacheMaxBytes} 0 turns it off. Interactive queries (the state API) see the store as of
+ * the last commit.
  *
  * <p>Each task owns its engine (reused buffers and tensors) and holds the model it steps with; it
  * moves to a newer model at the next record after a swap.
@@ -47,12 +58,18 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
   private String task;
   private long held;
 
+  /** States stepped since the last commit, not yet in the store (write-back with batching). */
+  private final Map<String, SeriesState> unwritten = new HashMap<>();
+
+  private int writeBackLimit;
+
   ForecastProcessor(TopologySpec spec, ModelRegistry registry, ForecastMetrics metrics) {
     this.spec = spec;
     this.registry = registry;
     this.metrics = metrics;
     FeaturePipeline pipeline = new FeaturePipeline(spec);
-    this.writer = new ForecastWriter(pipeline.targetNames(), pipeline.horizons());
+    this.writer =
+        new ForecastWriter(pipeline.targetNames(), pipeline.horizons(), spec.intervals().levels());
   }
 
   @Override
@@ -64,11 +81,12 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     this.counts = context.getStateStore(ForecastTopology.COUNT_STORE);
     int batch = spec.processing().batchSize();
     if (batch > 1) {
-      beforeCommit = BeforeCommit.install(context, this::stepStaged);
+      beforeCommit = BeforeCommit.install(context, this::beforeCommit);
       if (beforeCommit == null) {
         batch = 1;
       }
     }
+    this.writeBackLimit = beforeCommit == null ? 0 : writeBackLimit(spec);
     this.engine =
         new StepEngine(
             spec, batch, new StoreRecentInputs(recent, StoreRecentInputs.capacity(spec)), metrics);
@@ -102,8 +120,14 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
       // The next event of a staged series depends on its step.
       stepStaged();
     }
-    int slot = engine.stage(id, in.event, store.get(id));
+    SeriesState prior = unwritten.get(id);
+    int slot = engine.stage(id, in.event, prior != null ? prior : store.get(id));
     if (slot < 0) {
+      SeriesState learnt = engine.refusedState();
+      if (learnt != null) {
+        // A dead-lettered anomaly was scored: its calibration must not forget the miss.
+        store.put(id, learnt);
+      }
       deadLetter(record, in);
       return;
     }
@@ -126,7 +150,11 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     for (int slot = 0; slot < n; slot++) {
       SeriesState st = engine.state(slot);
       String id = engine.id(slot);
-      store.put(id, st);
+      if (writeBackLimit > 0) {
+        unwritten.put(id, st);
+      } else {
+        store.put(id, st);
+      }
       if (engine.isNew(slot)) {
         held++;
         added = true;
@@ -143,6 +171,11 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
               handle.version(),
               st.steps(),
               engine.warm(slot),
+              engine.halfWidths(),
+              slot * engine.intervals().size(),
+              engine.intervalsWarm(slot),
+              engine.anomaly(slot),
+              engine.held(slot),
               engine,
               slot);
       metrics.forecast();
@@ -151,11 +184,39 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
       context.forward(r.withValue(e));
     }
     engine.clear();
+    if (unwritten.size() >= writeBackLimit) {
+      writeBack();
+    }
     if (added) {
       counts.put(COUNT_KEY, held);
       countUnsaved = false;
       metrics.seriesHeld(task, held);
     }
+  }
+
+  /** Runs just before each commit of the task: the last batch, then the states held back. */
+  private void beforeCommit() {
+    stepStaged();
+    writeBack();
+  }
+
+  private void writeBack() {
+    if (unwritten.isEmpty()) {
+      return;
+    }
+    for (Map.Entry<String, SeriesState> e : unwritten.entrySet()) {
+      store.put(e.getKey(), e.getValue());
+    }
+    unwritten.clear();
+  }
+
+  /**
+   * How many stepped states a task may hold back: about {@code processing.cacheMaxBytes} spent on
+   * them at roughly a kilobyte each (the state, its key and the map's entry); 0 when the cache is
+   * off.
+   */
+  static int writeBackLimit(TopologySpec spec) {
+    return (int) Math.min(1 << 20, spec.processing().cacheMaxBytes() / 1024);
   }
 
   private void followRegistry() {

@@ -54,6 +54,18 @@ public final class ForecastTopology {
 
   private ForecastTopology() {}
 
+  /**
+   * Whether the series state store has the record cache. The cache keeps the last state of each
+   * series and writes it to RocksDB and the changelog once per commit: a series seen several times
+   * per commit is written once. Not with batching: the batch stored before a commit must reach the
+   * changelog in that commit, and this cache may be flushed before the batch is stepped ({@link
+   * BeforeCommit}); and once the thread's cache is full, every put to {@link BeforeCommit}'s store
+   * would evict it at once and step each event alone.
+   */
+  public static boolean stateStoreCached(TopologySpec spec) {
+    return spec.processing().cacheMaxBytes() > 0 && spec.processing().batchSize() == 1;
+  }
+
   /** Builds the topology. The registry must be serving a model before the first record arrives. */
   public static Topology build(TopologySpec spec, ModelRegistry registry, ForecastMetrics metrics) {
     StreamsBuilder builder = new StreamsBuilder();
@@ -61,12 +73,7 @@ public final class ForecastTopology {
     var states =
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), new SeriesStateSerde());
-    // The record cache keeps the last state of each series and writes it to RocksDB and the
-    // changelog once per commit: a series seen several times per commit is written once. Not with
-    // batching: the batch stored before a commit must reach the changelog in that commit, and this
-    // cache may be flushed before the batch is stepped (BeforeCommit).
-    boolean cached = spec.processing().cacheMaxBytes() > 0 && spec.processing().batchSize() == 1;
-    builder.addStateStore(cached ? states.withCachingEnabled() : states);
+    builder.addStateStore(stateStoreCached(spec) ? states.withCachingEnabled() : states);
     builder.addStateStore(BeforeCommit.storeBuilder());
     builder.addStateStore(
         Stores.keyValueStoreBuilder(

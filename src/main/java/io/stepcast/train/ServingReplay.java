@@ -48,7 +48,8 @@ public final class ServingReplay {
   public static double[][] allForecasts(StepModel model, TopologySpec spec, List<Event> events)
       throws ModelException {
     double[][] out = new double[events.size()][];
-    try (StepEngine engine = new StepEngine(spec, 1, RecentInputs.NONE, StepListener.NONE)) {
+    // Every actual steps the series whatever policies.anomaly says: parity with the trainer.
+    try (StepEngine engine = new StepEngine(spec, 1, RecentInputs.NONE, StepListener.NONE, false)) {
       engine.use(model);
       SeriesState st = null;
       for (int t = 0; t < events.size(); t++) {

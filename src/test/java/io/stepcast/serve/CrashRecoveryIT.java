@@ -119,9 +119,11 @@ abstract class CrashRecoveryIT {
     Files.write(models.resolve("fixed.onnx"), PipelineModels.fixed(spec, 42));
     List<Map.Entry<String, String>> events = events();
 
-    // The reference: the same events through an uninterrupted in-process instance.
-    TopologySpec reference =
-        SpecLoader.load(Path.of("topologies/weather.yaml"), env(base + "-ref"));
+    // The reference: the same events through an uninterrupted in-process instance that steps one
+    // event per call (batching is on by default).
+    Map<String, String> referenceEnv = env(base + "-ref");
+    referenceEnv.put("STEPCAST_PROCESSING_BATCH_SIZE", "1");
+    TopologySpec reference = SpecLoader.load(Path.of("topologies/weather.yaml"), referenceEnv);
     Map<String, String> expected;
     try (ForecastService service =
         ForecastService.start(

@@ -135,6 +135,20 @@ public final class TestRecords {
   }
 
   /**
+   * Assigns every partition of {@code topic} to {@code consumer} at its beginning; false when the
+   * topic does not exist (yet).
+   */
+  public static boolean assignFromBeginning(KafkaConsumer<?, ?> consumer, String topic) {
+    List<TopicPartition> partitions = new ArrayList<>();
+    consumer
+        .partitionsFor(topic, Duration.ofSeconds(10))
+        .forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    return !partitions.isEmpty();
+  }
+
+  /**
    * Reads {@code topic} from the beginning (read_committed, all partitions) for {@code duration}
    * and returns everything seen: for checking that nothing beyond the expected records arrives.
    */
@@ -143,15 +157,9 @@ public final class TestRecords {
     List<ConsumerRecord<String, String>> received = new ArrayList<>();
     try (KafkaConsumer<String, String> consumer =
         new KafkaConsumer<>(consumerConfig(bootstrapServers))) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      consumer
-          .partitionsFor(topic, Duration.ofSeconds(10))
-          .forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
-      if (partitions.isEmpty()) {
+      if (!assignFromBeginning(consumer, topic)) {
         return received; // the topic does not exist (yet)
       }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
       long deadline = System.nanoTime() + duration.toNanos();
       while (System.nanoTime() < deadline) {
         consumer.poll(Duration.ofMillis(200)).forEach(received::add);

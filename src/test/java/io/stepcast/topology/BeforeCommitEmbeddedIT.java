@@ -17,6 +17,7 @@ import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.StepModel;
 import io.stepcast.serve.ModelSources;
 import io.stepcast.state.SeriesState;
+import io.stepcast.state.SeriesStateSerde;
 import io.stepcast.testsupport.Await;
 import io.stepcast.testsupport.EmbeddedKafkaSupport;
 import io.stepcast.testsupport.TestRecords;
@@ -35,8 +36,11 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,6 +134,17 @@ class BeforeCommitEmbeddedIT {
             .hasSize(events.size());
       }
     }
+    // Write-back: a series' state reaches the changelog once per commit, not once per event, and
+    // what was committed last for each series is its state after its last event.
+    Map<String, SeriesState> last = new HashMap<>();
+    int writes =
+        changelog(
+            bootstrap,
+            spec.applicationId() + "-" + ForecastTopology.STATE_STORE + "-changelog",
+            last);
+    assertThat(writes).as("state writes to the changelog").isLessThan(events.size());
+    assertThat(last).hasSize(SERIES);
+    assertThat(last.values()).allSatisfy(st -> assertThat(st.steps()).isEqualTo(HOURS));
     assertThat(batches.sizes).allMatch(n -> n >= 1 && n <= 16);
     assertThat(batches.sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(events.size());
     assertThat(batches.sizes.stream().filter(n -> n > 1).count())
@@ -161,14 +176,32 @@ class BeforeCommitEmbeddedIT {
             e.getKey() + "@" + ev.timeMillis(),
             JSON.readTree(
                     new ForecastWriter("t")
-                        .write(
-                            e.getKey(), 0, 0, engine.forecast(slot), 0, 0, "m", 0, true, null, 0))
+                        .write(e.getKey(), 0, 0, engine.forecast(slot), 0, 0, "m", 0, true))
                 .get("forecast")
                 .asText());
         engine.clear();
       }
     }
     return out;
+  }
+
+  /** Reads a changelog (read_committed); keeps each key's last state; returns the record count. */
+  private static int changelog(String bootstrap, String topic, Map<String, SeriesState> last) {
+    Map<String, Object> c = new HashMap<>(TestRecords.consumerConfig(bootstrap));
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    int n = 0;
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c);
+        SeriesStateSerde serde = new SeriesStateSerde()) {
+      assertThat(TestRecords.assignFromBeginning(consumer, topic)).as(topic).isTrue();
+      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          last.put(r.key(), serde.deserializer().deserialize(topic, r.value()));
+          n++;
+        }
+      }
+    }
+    return n;
   }
 
   private static Map<TopicPartition, Long> committed(Admin admin, TopologySpec spec) {

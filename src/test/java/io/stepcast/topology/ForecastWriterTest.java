@@ -22,17 +22,7 @@ class ForecastWriterTest {
       JsonNode n =
           JSON.readTree(
               w.write(
-                  "s" + i,
-                  t,
-                  actual,
-                  forecast,
-                  previous,
-                  4.5,
-                  "m-" + (i / 1000),
-                  i,
-                  i % 2 == 0,
-                  null,
-                  0));
+                  "s" + i, t, actual, forecast, previous, 4.5, "m-" + (i / 1000), i, i % 2 == 0));
       assertThat(n.get("series").asText()).isEqualTo("s" + i);
       assertThat(n.get("timestamp").asText())
           .isEqualTo(java.time.Instant.ofEpochMilli(t).toString());
