@@ -100,6 +100,8 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       b.putShort(level);
     }
     b.asFloatBuffer().put(s.intervalMultipliers);
+    // A view buffer does not move the position: move it past the multipliers.
+    b.position(b.position() + 4 * levels);
     if (s.alsoForecasts != null) {
       b.put(SECTION_ALSO_FORECASTS).putShort((short) (8 * s.alsoForecasts.length));
       b.asDoubleBuffer().put(s.alsoForecasts);

@@ -36,11 +36,12 @@ class HorizonRowsTest {
   @Test
   void shouldRoundTripTheFurtherTargetsForecastsAndWriteNothingMoreForOneTarget() {
     SeriesState one = SeriesState.fresh(7, new int[] {32, 32}, 2);
-    assertThat(SeriesStateSerde.write(one)).hasSize(348);
+    int plain = SeriesStateSerde.write(one).length;
+    assertThat(plain).isEqualTo(SeriesStateSerde.size(one));
     SeriesState two = SeriesState.fresh(7, new int[] {32, 32}, 2);
     two.alsoForecasts(new double[] {0, 2.5, -1.0}, 1, 2);
     byte[] bytes = SeriesStateSerde.write(two);
-    assertThat(bytes).hasSize(348 + 3 + 16).hasSize(SeriesStateSerde.size(two));
+    assertThat(bytes).hasSize(plain + 3 + 16).hasSize(SeriesStateSerde.size(two));
     SeriesState r = SeriesStateSerde.read(bytes);
     assertThat(r.alsoForecast(0)).isEqualTo(2.5);
     assertThat(r.alsoForecast(1)).isEqualTo(-1.0);
