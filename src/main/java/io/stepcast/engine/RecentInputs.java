@@ -3,11 +3,11 @@ package io.stepcast.engine;
 import io.stepcast.state.SeriesState;
 
 /**
- * Where a series' most recent events are kept, one row per event: the model input it was stepped
- * with (so that a series made by an older model can be warmed up on a new one, burn-in) and its raw
- * target (so that a {@code lag} feature reads the value that many events back with one lookup). The
- * live path keeps them in a state store; offline replays keep them in memory ({@link
- * MemoryRecentInputs}), or keep none.
+ * Where a series' most recent model inputs are kept, so that a series made by an older model can be
+ * warmed up on a new one (burn-in) by replaying them, with the scores a row may carry (the event's
+ * actual values, which {@code lag} features read, and the forecasts made at it, which horizons are
+ * scored with). The live path keeps them in a state store; offline replays keep them in memory
+ * ({@link MemoryRecentInputs}) or keep none.
  */
 public interface RecentInputs {
   /**
@@ -17,20 +17,38 @@ public interface RecentInputs {
   int read(String series, SeriesState state, float[] rows, int width, int max);
 
   /**
-   * Remembers the event the series is stepped with now: its input ({@code width} floats of {@code
-   * x} from {@code offset}) and its raw {@code target}; {@code state.steps()} is the number of
-   * steps before this one.
+   * Remembers the input the series is stepped with now ({@code width} floats of {@code x} from
+   * {@code offset}); {@code state.steps()} is the number of steps before this one.
    */
-  void write(String series, SeriesState state, float[] x, int offset, int width, double target);
+  void write(String series, SeriesState state, float[] x, int offset, int width);
 
   /**
-   * The raw target of the series' event number {@code step} (0 = its first; {@code state.steps()}
-   * is the event being staged now), or NaN when it is not kept (too old, never written, or written
-   * by a build that kept no targets).
+   * Remembers the input the series is stepped with now with its scores: each target's actual value
+   * and every forecast made at this event ({@code count} doubles of {@code scores} from {@code
+   * scoresOffset}), for the event {@code h} later to score horizon {@code h} ({@link #scores}). By
+   * default the scores are not kept.
    */
-  double target(String series, SeriesState state, long step, int width);
+  default void write(
+      String series,
+      SeriesState state,
+      float[] x,
+      int offset,
+      int width,
+      double[] scores,
+      int scoresOffset,
+      int count) {
+    write(series, state, x, offset, width);
+  }
 
-  /** Keeps nothing: a swap resets the series and every lag is unknown. */
+  /**
+   * Copies the {@code count} scores kept with the row of step {@code step} (the series' {@code
+   * step}-th event, from 0) into {@code out}; returns false when that row is gone or has none.
+   */
+  default boolean scores(String series, long step, double[] out, int count) {
+    return false;
+  }
+
+  /** Keeps nothing: a swap resets the series. */
   RecentInputs NONE =
       new RecentInputs() {
         @Override
@@ -39,12 +57,6 @@ public interface RecentInputs {
         }
 
         @Override
-        public void write(
-            String series, SeriesState state, float[] x, int offset, int width, double target) {}
-
-        @Override
-        public double target(String series, SeriesState state, long step, int width) {
-          return Double.NaN;
-        }
+        public void write(String series, SeriesState state, float[] x, int offset, int width) {}
       };
 }

@@ -5,26 +5,27 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The byte layout of a series' recent events, kept for burn-in after a model swap and for {@code
- * lag} features: one row per event in its own record, so an event writes one small row instead of
- * rewriting a ring buffer, and a lag is one {@code get} of the row that many events back.
+ * The byte layout of a series' recent model inputs, kept for burn-in after a model swap: one row
+ * per event in its own record, so an event writes one small row instead of rewriting a ring buffer.
+ * A model with several targets or horizons keeps with each row the event's actual values and the
+ * forecasts made at it, so the event {@code h} later scores the forecast of horizon {@code h} with
+ * one read and no per-event rewrite of a pending-forecast ring in the state.
  *
  * <pre>
  * key:   UTF-8 series id | u16 slot (big-endian), slot = step % capacity
- * value: u8 format=2 | i64 step | f64 target | width f32 (little-endian)   = 17 + 4 * width bytes
- *        u8 format=1 | i64 step | width f32                                  =  9 + 4 * width bytes
+ * value: u8 format=1 | i64 step | width f32 (little-endian)    = 9 + 4 * width bytes
+ *     or u8 format=2 | i64 step | u16 width | u16 scores | width f32 | scores f64 (little-endian)
+ *        = 13 + 4 * width + 8 * scores bytes; scores: each target's actual, then every forecast
+ *        made at this event (target-major, horizons ascending)
  * </pre>
  *
  * <p>The step stored in the value says which event the row belongs to, so a reader never mixes in a
- * row left over from an older pass around the ring (or from another capacity). Format 2 adds the
- * event's raw target (a lag feature needs the value, not its transform); format 1 rows, written by
- * older builds, still replay for burn-in and have no target.
+ * row left over from an older pass around the ring (or from another capacity).
  */
 public final class RecentRows {
-  private static final byte FORMAT_1 = 1;
-  private static final byte FORMAT_2 = 2;
-  private static final int HEADER_1 = 9;
-  private static final int HEADER_2 = 17;
+  private static final byte FORMAT = 1;
+  private static final byte FORMAT_SCORES = 2;
+  private static final int HEADER_SCORES = 13;
 
   private RecentRows() {}
 
@@ -42,61 +43,73 @@ public final class RecentRows {
     return id.getBytes(StandardCharsets.UTF_8);
   }
 
-  /**
-   * The value of the row of step {@code step}: the event's raw {@code target} and {@code width}
-   * floats of {@code x} from offset.
-   */
-  public static byte[] value(long step, double target, float[] x, int offset, int width) {
-    byte[] v = new byte[HEADER_2 + 4 * width];
+  /** The value of the row of step {@code step}: {@code width} floats of {@code x} from offset. */
+  public static byte[] value(long step, float[] x, int offset, int width) {
+    byte[] v = new byte[9 + 4 * width];
     ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN);
-    b.put(FORMAT_2).putLong(step).putDouble(target);
+    b.put(FORMAT).putLong(step);
     b.asFloatBuffer().put(x, offset, width);
     return v;
   }
 
   /**
+   * The value of the row of step {@code step} with scores: {@code width} floats of {@code x} from
+   * {@code offset}, then {@code count} doubles of {@code scores} from {@code scoresOffset}.
+   */
+  public static byte[] value(
+      long step, float[] x, int offset, int width, double[] scores, int scoresOffset, int count) {
+    byte[] v = new byte[HEADER_SCORES + 4 * width + 8 * count];
+    ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(FORMAT_SCORES).putLong(step).putShort((short) width).putShort((short) count);
+    b.asFloatBuffer().put(x, offset, width);
+    b.position(HEADER_SCORES + 4 * width);
+    b.asDoubleBuffer().put(scores, scoresOffset, count);
+    return v;
+  }
+
+  /**
    * Copies the row into {@code out} from {@code offset} if the value holds step {@code step} with
-   * {@code width} floats (either format); returns whether it did.
+   * {@code width} floats; returns whether it did.
    */
   public static boolean row(byte[] value, long step, float[] out, int offset, int width) {
-    int header = header(value, step, width);
-    if (header < 0) {
+    if (value == null || value.length < 9) {
       return false;
     }
     ByteBuffer b = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
-    b.position(header);
+    if (b.getLong(1) != step) {
+      return false;
+    }
+    if (value[0] == FORMAT && value.length == 9 + 4 * width) {
+      b.position(9);
+    } else if (value[0] == FORMAT_SCORES
+        && value.length >= HEADER_SCORES
+        && Short.toUnsignedInt(b.getShort(9)) == width
+        && value.length == HEADER_SCORES + 4 * width + 8 * Short.toUnsignedInt(b.getShort(11))) {
+      b.position(HEADER_SCORES);
+    } else {
+      return false;
+    }
     b.asFloatBuffer().get(out, offset, width);
     return true;
   }
 
   /**
-   * The raw target of step {@code step} if the value is that step's row in format 2 with {@code
-   * width} floats; NaN otherwise (missing, another step, or a format 1 row that has no target).
+   * Copies the scores kept with the row into {@code out} if the value holds step {@code step} with
+   * exactly {@code count} scores; returns whether it did.
    */
-  public static double target(byte[] value, long step, int width) {
-    if (header(value, step, width) != HEADER_2) {
-      return Double.NaN;
+  public static boolean scores(byte[] value, long step, double[] out, int count) {
+    if (value == null || value.length < HEADER_SCORES || value[0] != FORMAT_SCORES) {
+      return false;
     }
-    return ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getDouble(HEADER_2 - 8);
-  }
-
-  /** The header length of a row of step {@code step} and {@code width} floats, or -1. */
-  private static int header(byte[] value, long step, int width) {
-    if (value == null || value.length < HEADER_1) {
-      return -1;
+    ByteBuffer b = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+    int width = Short.toUnsignedInt(b.getShort(9));
+    if (b.getLong(1) != step
+        || Short.toUnsignedInt(b.getShort(11)) != count
+        || value.length != HEADER_SCORES + 4 * width + 8 * count) {
+      return false;
     }
-    int header;
-    if (value[0] == FORMAT_2) {
-      header = HEADER_2;
-    } else if (value[0] == FORMAT_1) {
-      header = HEADER_1;
-    } else {
-      return -1;
-    }
-    if (value.length != header + 4 * width
-        || ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getLong(1) != step) {
-      return -1;
-    }
-    return header;
+    b.position(HEADER_SCORES + 4 * width);
+    b.asDoubleBuffer().get(out, 0, count);
+    return true;
   }
 }

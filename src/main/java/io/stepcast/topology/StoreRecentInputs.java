@@ -1,8 +1,10 @@
 package io.stepcast.topology;
 
+import io.stepcast.config.TopologySpec;
 import io.stepcast.engine.RecentInputs;
 import io.stepcast.state.RecentRows;
 import io.stepcast.state.SeriesState;
+import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -11,7 +13,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * A series' recent inputs in their own changelogged store ({@link ForecastTopology#RECENT_STORE}),
  * one record per series and slot ({@link RecentRows}): an event writes one row of a few dozen bytes
  * and the series state stays lean. Read in full only when a series meets a new model (burn-in); a
- * {@code lag} feature reads one row per event (one {@code get}, served by RocksDB's block cache).
+ * {@code lag} feature or a horizon reads one row's scores per event (one {@code get}).
  *
  * <p>A state read from format v1 carries its ring buffer: its rows move here on the series' next
  * event, and a burn-in before that reads them from the state.
@@ -34,11 +36,23 @@ public final class StoreRecentInputs implements RecentInputs {
   }
 
   /**
-   * The recent rows of an interactive query of {@link ForecastTopology#RECENT_STORE}, for the state
-   * API's rolled forecast (its lag features read the series' kept actuals); writing is refused.
+   * The rows of an interactive query of {@link ForecastTopology#RECENT_STORE}, for the state API's
+   * rolled forecast (its lag features read the series' kept actuals); writing is refused.
    */
-  public static RecentInputs readOnly(ReadOnlyKeyValueStore<Bytes, byte[]> store, int capacity) {
-    return new StoreRecentInputs(store, capacity);
+  public static RecentInputs readOnly(
+      ReadOnlyKeyValueStore<Bytes, byte[]> store, TopologySpec spec) {
+    return new StoreRecentInputs(store, capacity(spec));
+  }
+
+  /**
+   * The rows kept per series: {@code model.ringBuffer} for burn-in, and with several outputs at
+   * least the furthest horizon (the event {@code h} later reads the forecasts kept with a row).
+   */
+  static int capacity(TopologySpec spec) {
+    List<Integer> horizons = spec.target().horizons();
+    boolean multi = horizons.size() > 1 || !spec.target().also().isEmpty();
+    int furthest = horizons.get(horizons.size() - 1);
+    return Math.max(spec.model().ringBuffer(), multi ? furthest : 0);
   }
 
   @Override
@@ -75,20 +89,8 @@ public final class StoreRecentInputs implements RecentInputs {
   }
 
   @Override
-  public double target(String series, SeriesState st, long step, int width) {
-    if (capacity == 0 || step < 0 || step < st.steps() - capacity) {
-      return Double.NaN;
-    }
-    byte[] v = store.get(Bytes.wrap(RecentRows.key(RecentRows.series(series), slot(step))));
-    return RecentRows.target(v, step, width);
-  }
-
-  @Override
-  public void write(
-      String series, SeriesState st, float[] x, int offset, int width, double target) {
-    if (writable == null) {
-      throw new UnsupportedOperationException("the recent rows of a query are read-only");
-    }
+  public void write(String series, SeriesState st, float[] x, int offset, int width) {
+    requireWritable();
     if (capacity == 0) {
       st.dropLegacyRows();
       return;
@@ -101,18 +103,55 @@ public final class StoreRecentInputs implements RecentInputs {
         for (int i = from; i < st.legacyRows(); i++) {
           long step = st.steps() - st.legacyRows() + i;
           st.legacyRow(i, row, 0);
-          put(id, step, Double.NaN, row, 0, width);
+          put(id, step, row, 0, width);
         }
       }
       st.dropLegacyRows();
     }
-    put(id, st.steps(), target, x, offset, width);
+    put(id, st.steps(), x, offset, width);
   }
 
-  private void put(byte[] id, long step, double target, float[] x, int offset, int width) {
+  @Override
+  public void write(
+      String series,
+      SeriesState st,
+      float[] x,
+      int offset,
+      int width,
+      double[] scores,
+      int scoresOffset,
+      int count) {
+    requireWritable();
+    if (capacity == 0 || st.legacyRows() > 0) {
+      write(series, st, x, offset, width);
+      if (capacity == 0) {
+        return;
+      }
+    }
+    long step = st.steps();
     writable.put(
-        Bytes.wrap(RecentRows.key(id, slot(step))),
-        RecentRows.value(step, target, x, offset, width));
+        Bytes.wrap(RecentRows.key(RecentRows.series(series), slot(step))),
+        RecentRows.value(step, x, offset, width, scores, scoresOffset, count));
+  }
+
+  @Override
+  public boolean scores(String series, long step, double[] out, int count) {
+    if (capacity == 0) {
+      return false;
+    }
+    byte[] v = store.get(Bytes.wrap(RecentRows.key(RecentRows.series(series), slot(step))));
+    return RecentRows.scores(v, step, out, count);
+  }
+
+  private void put(byte[] id, long step, float[] x, int offset, int width) {
+    writable.put(
+        Bytes.wrap(RecentRows.key(id, slot(step))), RecentRows.value(step, x, offset, width));
+  }
+
+  private void requireWritable() {
+    if (writable == null) {
+      throw new UnsupportedOperationException("the recent rows of a query are read-only");
+    }
   }
 
   private int slot(long step) {

@@ -207,7 +207,7 @@ class StepEngineTest {
     }
   }
 
-  /** Records every row the engine keeps, by series and step. */
+  /** Records every row the engine keeps, by step. */
   static final class Recording implements RecentInputs {
     final MemoryRecentInputs inner;
     final Map<Long, float[]> rows = new HashMap<>();
@@ -222,15 +222,28 @@ class StepEngineTest {
     }
 
     @Override
-    public void write(
-        String series, SeriesState state, float[] x, int offset, int width, double target) {
+    public void write(String series, SeriesState state, float[] x, int offset, int width) {
       rows.put(state.steps(), Arrays.copyOfRange(x, offset, offset + width));
-      inner.write(series, state, x, offset, width, target);
+      inner.write(series, state, x, offset, width);
     }
 
     @Override
-    public double target(String series, SeriesState state, long step, int width) {
-      return inner.target(series, state, step, width);
+    public void write(
+        String series,
+        SeriesState state,
+        float[] x,
+        int offset,
+        int width,
+        double[] scores,
+        int scoresOffset,
+        int count) {
+      rows.put(state.steps(), Arrays.copyOfRange(x, offset, offset + width));
+      inner.write(series, state, x, offset, width, scores, scoresOffset, count);
+    }
+
+    @Override
+    public boolean scores(String series, long step, double[] out, int count) {
+      return inner.scores(series, step, out, count);
     }
   }
 
