@@ -3,6 +3,7 @@ package io.stepcast.bench;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.stepcast.config.TopologySpec;
+import io.stepcast.engine.IntervalCalibration;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.kafka.EmbeddedKafkaBroker;
 import io.stepcast.kafka.Topics;
@@ -357,6 +358,9 @@ public final class EndToEndBench {
     SeriesState s = SeriesState.fresh(ModelId.of(version), sizes, fields);
     s.remember(0L, 1.0, new double[fields]);
     s.advance(ModelId.of(version), 1.0);
+    // State format v3: the interval calibration every stepcast series carries.
+    new IntervalCalibration(spec.intervals()).align(s);
+    s.intervalScored(1f);
     return s;
   }
 
@@ -374,6 +378,7 @@ public final class EndToEndBench {
         spec.target(),
         spec.model(),
         spec.policies(),
+        spec.intervals(),
         spec.training(),
         spec.execution(),
         spec.processing(),

@@ -10,10 +10,10 @@ import picocli.CommandLine.Unmatched;
  * The {@code stepcast} command line.
  *
  * <p>{@code run}, {@code replay} and {@code model} are the server's and always there. {@code
- * train}, {@code demo}, {@code bench} and {@code broker} need parts that the server image does not
- * carry ({@link OptionalRuntime}): they are named here as strings, never as class literals, so the
- * server's classes do not link against them, and each is registered only where its parts are on the
- * class path. Elsewhere it is listed and says which installation has it.
+ * train}, {@code features}, {@code demo}, {@code bench} and {@code broker} need parts that the
+ * server image does not carry ({@link OptionalRuntime}): they are named here as strings, never as
+ * class literals, so the server's classes do not link against them, and each is registered only
+ * where its parts are on the class path. Elsewhere it is listed and says which installation has it.
  */
 @Command(
     name = "stepcast",
@@ -39,6 +39,11 @@ public final class Main implements Runnable {
           new OptionalCommand(
               "train",
               "io.stepcast.cli.TrainCommand",
+              List.of(OptionalRuntime.TRAINER),
+              "the trainer image (docker/Dockerfile --target trainer) or " + LAUNCHER),
+          new OptionalCommand(
+              "features",
+              "io.stepcast.cli.FeaturesCommand",
               List.of(OptionalRuntime.TRAINER),
               "the trainer image (docker/Dockerfile --target trainer) or " + LAUNCHER),
           new OptionalCommand(

@@ -1,15 +1,26 @@
 package io.stepcast.cli;
 
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.TensorInfo;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.ModelTopic;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ModelException;
+import io.stepcast.model.ModelSpec;
+import io.stepcast.model.OnnxMetadata;
+import io.stepcast.model.OrtSupport;
+import io.stepcast.model.SpecSchema;
 import io.stepcast.model.StepModel;
 import io.stepcast.train.PipelineModels;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
@@ -141,28 +152,150 @@ final class ModelCommand implements Runnable {
   @Command(
       name = "inspect",
       mixinStandardHelpOptions = true,
-      description = "Loads a model, checks its signature and golden vectors, and prints its spec.")
+      description = {
+        "Checks a step model the way a running instance does (signature, golden vectors) and its"
+            + " spec against the JSON Schema of docs/MODEL-CONTRACT.md, then prints the graph's"
+            + " inputs and outputs (name, type, shape, as ONNX Runtime reads them) and the spec.",
+        "Exit code 0: valid; 3: not a valid step model (the reasons are printed)."
+      })
   static final class Inspect implements Callable<Integer> {
     @Parameters(index = "0", description = "The .onnx file.")
     Path file;
 
     @Override
     public Integer call() throws Exception {
-      try (StepModel m = StepModel.load(file, ExecutionConfig.cpu())) {
-        System.out.println(
+      byte[] bytes;
+      try {
+        bytes = Files.readAllBytes(file);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new UserException("no such file: " + file);
+      }
+      List<String> problems = new ArrayList<>();
+      String json = null;
+      try {
+        json = OnnxMetadata.read(bytes).get(ModelSpec.METADATA_KEY);
+      } catch (ModelException e) {
+        // Not an ONNX model at all: StepModel.load below says so with ONNX Runtime's words.
+      }
+      if (json != null) {
+        for (String p : SpecSchema.problems(json)) {
+          problems.add("spec " + p);
+        }
+      }
+      List<String> signature = signature(bytes);
+      String loaded = null;
+      try (StepModel m = StepModel.load(bytes, ExecutionConfig.cpu())) {
+        loaded =
             "model "
                 + m.version()
-                + ": valid (signature and "
+                + ": signature and "
                 + m.spec().golden().steps()
                 + " golden steps checked on "
-                + m.provider()
-                + ")");
-        System.out.println(m.spec().toJson());
-        return 0;
+                + m.provider();
+        json = m.spec().toJson();
       } catch (ModelException e) {
-        System.err.println("error: " + file + " is not a valid step model: " + e.getMessage());
-        return 3;
+        problems.add(e.getMessage());
       }
+      PrintStream out = System.out;
+      if (loaded != null && problems.isEmpty()) {
+        out.println(loaded + "; spec follows the schema: valid");
+      }
+      if (!signature.isEmpty()) {
+        out.println("graph (ONNX Runtime):");
+        signature.forEach(line -> out.println("  " + line));
+      }
+      if (json != null) {
+        out.println(ModelSpec.METADATA_KEY + ":");
+        out.println(json);
+      }
+      if (problems.isEmpty()) {
+        return 0;
+      }
+      for (String p : problems) {
+        System.err.println("error: " + file + " is not a valid step model: " + p);
+      }
+      return 3;
+    }
+
+    /**
+     * One line per graph input and output: {@code input x float32 [batch, 5]}; symbolic dimensions
+     * by name. Empty when ONNX Runtime cannot open the model.
+     */
+    static List<String> signature(byte[] onnx) {
+      List<String> lines = new ArrayList<>();
+      try (OrtSupport.OpenSession open = OrtSupport.open(onnx, ExecutionConfig.cpu())) {
+        Map<String, NodeInfo> inputs = open.session().getInputInfo();
+        Map<String, NodeInfo> outputs = open.session().getOutputInfo();
+        int width = 1;
+        for (String name : inputs.keySet()) {
+          width = Math.max(width, name.length());
+        }
+        for (String name : outputs.keySet()) {
+          width = Math.max(width, name.length());
+        }
+        describe("input ", inputs, width, lines);
+        describe("output", outputs, width, lines);
+      } catch (ModelException | OrtException e) {
+        // StepModel.load reports the same failure with its context: say it once.
+        return List.of();
+      }
+      return lines;
+    }
+
+    private static void describe(
+        String kind, Map<String, NodeInfo> nodes, int width, List<String> lines) {
+      for (NodeInfo n : nodes.values()) {
+        String type;
+        String shape;
+        if (n.getInfo() instanceof TensorInfo t) {
+          type = elementType(t);
+          shape = shape(t);
+        } else {
+          type = n.getInfo().toString();
+          shape = "";
+        }
+        lines.add(
+            String.format(
+                    Locale.ROOT, "%s %-" + width + "s %-7s %s", kind, n.getName(), type, shape)
+                .stripTrailing());
+      }
+    }
+
+    /** ONNX's element type name, e.g. float32. */
+    static String elementType(TensorInfo t) {
+      return switch (t.onnxType) {
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> "float32";
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> "float64";
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 -> "float16";
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 -> "bfloat16";
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> "int64";
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> "int32";
+        default ->
+            t.onnxType
+                .name()
+                .replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", "")
+                .toLowerCase(Locale.ROOT);
+      };
+    }
+
+    /**
+     * {@code [batch, 5]}: a symbolic dimension by its name, an unnamed unknown one as {@code ?}.
+     */
+    static String shape(TensorInfo t) {
+      long[] dims = t.getShape();
+      String[] names = t.getDimensionNames();
+      StringBuilder sb = new StringBuilder("[");
+      for (int i = 0; i < dims.length; i++) {
+        sb.append(i == 0 ? "" : ", ");
+        if (dims[i] >= 0) {
+          sb.append(dims[i]);
+        } else if (names != null && i < names.length && !names[i].isEmpty()) {
+          sb.append(names[i]);
+        } else {
+          sb.append('?');
+        }
+      }
+      return sb.append(']').toString();
     }
   }
 }

@@ -2,8 +2,10 @@ package io.stepcast.config;
 
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -222,6 +224,43 @@ public interface Validator {
               "write e.g. P1D (one day) or PT6H (six hours)");
         });
   }
+
+  /**
+   * Prediction interval levels: at most {@value #MAX_LEVELS} distinct numbers strictly between 0
+   * and 1, at most four decimals (the state keeps each level in ten-thousandths).
+   */
+  static Validator levels() {
+    return of(
+        "each in (0, 1), distinct, ≤ " + MAX_LEVELS,
+        v -> {
+          List<?> list = (List<?>) v;
+          if (list.size() > MAX_LEVELS) {
+            return new Problem(
+                "has " + list.size() + " levels, at most " + MAX_LEVELS, "keep e.g. [0.8, 0.95]");
+          }
+          Set<Long> seen = new HashSet<>();
+          for (Object o : list) {
+            double x = o == null ? Double.NaN : ((Number) o).doubleValue();
+            if (!(x > 0 && x < 1)) {
+              return new Problem("level " + o + " is not between 0 and 1", "write e.g. 0.95");
+            }
+            long tenThousandths = Math.round(x * 10_000);
+            if (Math.abs(tenThousandths - x * 10_000) > 1e-6
+                || tenThousandths < 1
+                || tenThousandths > 9_999) {
+              return new Problem(
+                  "level " + o + " has more than four decimals", "round it, e.g. 0.995");
+            }
+            if (!seen.add(tenThousandths)) {
+              return new Problem("level " + o + " is repeated", "remove the duplicate");
+            }
+          }
+          return null;
+        });
+  }
+
+  /** The most prediction interval levels a spec may set. */
+  int MAX_LEVELS = 8;
 
   private static String fmt(double d) {
     return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);

@@ -37,6 +37,14 @@ public final class Event {
     return target;
   }
 
+  /**
+   * Replaces the target's value: a held anomaly steps the series on the forecast made for it, not
+   * on the value that arrived.
+   */
+  public void replaceTarget(double value) {
+    target = value;
+  }
+
   /** Input field values in the spec's order; NaN where missing. */
   public double[] fields() {
     return fields;

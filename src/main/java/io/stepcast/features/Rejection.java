@@ -35,6 +35,11 @@ public enum Rejection {
   /** The event has the same time as the series' last event. */
   DUPLICATE,
   /**
+   * The actual fell outside the widest prediction interval of the forecast it scores, and {@code
+   * policies.anomaly} is {@code dead_letter}.
+   */
+  ANOMALY,
+  /**
    * The record could not be written where it was going (larger than the producer's {@code
    * max.request.size} or refused by the broker); a bounded copy went to the dead-letter topic.
    */

@@ -511,10 +511,18 @@ public final class ModelTopic {
       if (c == null) {
         return;
       }
+      // Stopping interrupts this thread, often inside poll: a consumer closed with the interrupt
+      // flag set logs its fetch-session cleanup as an ERROR with a stack trace. Close it with the
+      // flag cleared, then set it again.
+      boolean interrupted = Thread.interrupted();
       try {
-        c.close(Duration.ofSeconds(5));
+        c.close(Duration.ofSeconds(interrupted ? 1 : 5));
       } catch (RuntimeException e) {
         LOG.debug("closing the model topic consumer failed", e);
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
 

@@ -8,19 +8,21 @@ import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.stepcast.config.TopologySpec.AnomalyPolicy;
 import io.stepcast.features.Rejection;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.topology.ForecastMetrics;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The forecaster's own meters for one pipeline. Built once in {@link #bindTo}; the per-event
- * methods only record. Tags are bounded: pipeline, outcome, reason, forecaster, model version (one
- * live at a time) — never a series id.
+ * methods only record. Tags are bounded: pipeline, outcome, reason, forecaster, interval level (the
+ * spec's, at most 8), model version (one live at a time) — never a series id.
  */
 public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Listener, MeterBinder {
   /** Upper bounds of the step latency histogram's buckets. */
@@ -44,7 +46,15 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   };
 
   private final String pipeline;
+  private final List<String> targets;
+  private final int[] horizons;
+  private DistributionSummary[] horizonError;
+  private DistributionSummary[] horizonErrorPersistence;
+  private final List<Double> levels;
   private Counter forecasts;
+  private Counter[] inside;
+  private Counter[] outside;
+  private Counter[] anomalies;
   private Counter[] deadLetters;
   private Counter[] skipped;
   private Timer step;
@@ -58,7 +68,25 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   private final Map<String, Long> seriesByTask = new ConcurrentHashMap<>();
 
   public PipelineMetrics(String pipeline) {
+    this(pipeline, List.of(), List.of(), new int[0]);
+  }
+
+  /** Meters for a pipeline with prediction intervals at {@code levels}. */
+  public PipelineMetrics(String pipeline, List<Double> levels) {
+    this(pipeline, levels, List.of(), new int[0]);
+  }
+
+  /**
+   * Meters for a pipeline with prediction intervals at {@code levels} that forecasts these targets
+   * at these horizons: with more than one of either, {@code stepcast_forecast_horizon_abs_error}
+   * per target and horizon (bounded by the spec).
+   */
+  public PipelineMetrics(
+      String pipeline, List<Double> levels, List<String> targets, int[] horizons) {
     this.pipeline = pipeline;
+    this.levels = List.copyOf(levels);
+    this.targets = List.copyOf(targets);
+    this.horizons = horizons.clone();
   }
 
   @Override
@@ -112,6 +140,44 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
             .description(absErrorHelp)
             .tags(p.and("forecaster", "persistence"))
             .register(registry);
+    bindHorizons(registry, p);
+    String intervalHelp =
+        "Actuals of warm series inside or outside the prediction interval of the forecast they"
+            + " score, by nominal level; live coverage = rate(inside) / rate(all)";
+    inside = new Counter[levels.size()];
+    outside = new Counter[levels.size()];
+    for (int i = 0; i < levels.size(); i++) {
+      String level = Double.toString(levels.get(i));
+      Counter in =
+          Counter.builder("stepcast.interval.actuals")
+              .description(intervalHelp)
+              .tags(p.and("level", level, "outcome", "inside"))
+              .register(registry);
+      Counter out =
+          Counter.builder("stepcast.interval.actuals")
+              .description(intervalHelp)
+              .tags(p.and("level", level, "outcome", "outside"))
+              .register(registry);
+      inside[i] = in;
+      outside[i] = out;
+      Gauge.builder("stepcast.interval.coverage", () -> coverage(in, out))
+          .description(
+              "Share of warm series' actuals inside the prediction interval since this instance"
+                  + " started, by nominal level (NaN before the first)")
+          .tags(p.and("level", level))
+          .register(registry);
+    }
+    AnomalyPolicy[] outcomes = AnomalyPolicy.values();
+    anomalies = new Counter[outcomes.length];
+    for (AnomalyPolicy o : outcomes) {
+      anomalies[o.ordinal()] =
+          Counter.builder("stepcast.anomalies")
+              .description(
+                  "Actuals outside the widest prediction interval, by what policies.anomaly did:"
+                      + " flag, hold, dead_letter")
+              .tags(p.and("outcome", o.name().toLowerCase(Locale.ROOT)))
+              .register(registry);
+    }
     swaps =
         Counter.builder("stepcast.model.swaps")
             .description(
@@ -139,6 +205,43 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
             .register(registry);
   }
 
+  private void bindHorizons(MeterRegistry registry, Tags p) {
+    int n = targets.size() * horizons.length;
+    if (n <= 1) {
+      horizonError = new DistributionSummary[0];
+      horizonErrorPersistence = horizonError;
+      return;
+    }
+    String help =
+        "Absolute error of each scored forecast per target and horizon (events ahead), by"
+            + " forecaster (model, persistence: the actual that many events before), in the"
+            + " target's units";
+    horizonError = new DistributionSummary[n];
+    horizonErrorPersistence = new DistributionSummary[n];
+    for (int j = 0; j < targets.size(); j++) {
+      for (int k = 0; k < horizons.length; k++) {
+        Tags t = p.and("target", targets.get(j), "horizon", Integer.toString(horizons[k]));
+        horizonError[j * horizons.length + k] =
+            DistributionSummary.builder("stepcast.forecast.horizon.abs.error")
+                .description(help)
+                .tags(t.and("forecaster", "model"))
+                .register(registry);
+        horizonErrorPersistence[j * horizons.length + k] =
+            DistributionSummary.builder("stepcast.forecast.horizon.abs.error")
+                .description(help)
+                .tags(t.and("forecaster", "persistence"))
+                .register(registry);
+      }
+    }
+  }
+
+  @Override
+  public void scoredHorizon(int target, int horizon, double err, double errPersistence) {
+    int i = target * horizons.length + horizon;
+    horizonError[i].record(err);
+    horizonErrorPersistence[i].record(errPersistence);
+  }
+
   @Override
   public void forecast() {
     forecasts.increment();
@@ -164,6 +267,21 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   public void scored(double err, double errPersistence) {
     absError.record(err);
     absErrorPersistence.record(errPersistence);
+  }
+
+  @Override
+  public void covered(int level, boolean in) {
+    (in ? inside : outside)[level].increment();
+  }
+
+  @Override
+  public void anomaly(AnomalyPolicy outcome) {
+    anomalies[outcome.ordinal()].increment();
+  }
+
+  private static double coverage(Counter in, Counter out) {
+    double n = in.count() + out.count();
+    return n == 0 ? Double.NaN : in.count() / n;
   }
 
   @Override

@@ -7,8 +7,10 @@ import java.util.Arrays;
  * What stepcast keeps per series in its state store, and what one event must write: the compact id
  * of the model that made the recurrent state ({@link ModelId}), counters, the last event's time and
  * target, the last forecast, the recurrent state tensors, the last value of each input field and
- * online accuracy sums. The recent inputs a burn-in replays live elsewhere (one row per event, not
- * a ring rewritten with every event).
+ * online accuracy sums, and the online calibration of its prediction intervals (a count, a running
+ * error scale and one multiplier per level: see {@code engine.IntervalCalibration}). The recent
+ * inputs a burn-in replays live elsewhere (one row per event, not a ring rewritten with every
+ * event).
  *
  * <p>A state read from format v1 still carries that format's ring buffer of recent inputs until it
  * is written again ({@link #legacyRows}): the caller moves it to where recent inputs live now.
@@ -29,10 +31,20 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
   long errorCount;
   double sumAbsError;
   double sumAbsErrorPersistence;
+  // The next-event forecasts of a model's further targets (target.also), null for one target.
+  double[] alsoForecasts;
+  // Prediction interval calibration (format v3; empty when read from v1 or v2).
+  int intervalCount;
+  float intervalScale;
+  short[] intervalLevels = NO_LEVELS;
+  float[] intervalMultipliers = NO_MULTIPLIERS;
   // Format v1's ring buffer (oldest first), kept until the state is next written.
   float[] legacyRing;
   int legacyWidth;
   int legacyRows;
+
+  private static final short[] NO_LEVELS = new short[0];
+  private static final float[] NO_MULTIPLIERS = new float[0];
 
   SeriesState() {}
 
@@ -67,6 +79,11 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
     c.errorCount = errorCount;
     c.sumAbsError = sumAbsError;
     c.sumAbsErrorPersistence = sumAbsErrorPersistence;
+    c.alsoForecasts = alsoForecasts == null ? null : alsoForecasts.clone();
+    c.intervalCount = intervalCount;
+    c.intervalScale = intervalScale;
+    c.intervalLevels = intervalLevels.clone();
+    c.intervalMultipliers = intervalMultipliers.clone();
     c.legacyRing = legacyRing == null ? null : legacyRing.clone();
     c.legacyWidth = legacyWidth;
     c.legacyRows = legacyRows;
@@ -112,6 +129,22 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
   /** Forecast of the next target made at the last event; NaN if none. */
   public double lastForecast() {
     return lastForecast;
+  }
+
+  /**
+   * The forecast of further target {@code j} (target {@code j + 1} of the model) for the next event
+   * made at the last event; NaN if none.
+   */
+  public double alsoForecast(int j) {
+    return alsoForecasts == null || j >= alsoForecasts.length ? Double.NaN : alsoForecasts[j];
+  }
+
+  /** Records the next-event forecasts of the further targets ({@code n} values from offset). */
+  public void alsoForecasts(double[] values, int offset, int n) {
+    if (alsoForecasts == null || alsoForecasts.length != n) {
+      alsoForecasts = new double[n];
+    }
+    System.arraycopy(values, offset, alsoForecasts, 0, n);
   }
 
   /** The recurrent state tensors ({@code h}, {@code c}), updated in place by a step. */
@@ -205,6 +238,54 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
   /** Counts a burn-in step (a recent input replayed through a new model). */
   public void burnInStep() {
     modelSteps++;
+  }
+
+  /** Errors scored into the interval calibration (0: no interval yet). */
+  public int intervalCount() {
+    return intervalCount;
+  }
+
+  /** The running scale of the series' absolute errors that interval widths are multiples of. */
+  public float intervalScale() {
+    return intervalScale;
+  }
+
+  /** Records an error scored into the calibration and the scale after it. */
+  public void intervalScored(float scale) {
+    if (intervalCount < Integer.MAX_VALUE) {
+      intervalCount++;
+    }
+    intervalScale = scale;
+  }
+
+  /** The interval levels the multipliers are for, in ten-thousandths (0.95 is 9500). */
+  public short[] intervalLevels() {
+    return intervalLevels;
+  }
+
+  /**
+   * Per level, the multiple of {@link #intervalScale} that is the interval's half-width; updated in
+   * place by the calibration.
+   */
+  public float[] intervalMultipliers() {
+    return intervalMultipliers;
+  }
+
+  /**
+   * Makes the interval section hold exactly {@code levels}: a level the state already has keeps its
+   * multiplier, a new one starts at {@code initial}'s (after a change of the spec's levels).
+   */
+  public void alignIntervalLevels(short[] levels, float[] initial) {
+    float[] next = initial.clone();
+    for (int i = 0; i < levels.length; i++) {
+      for (int j = 0; j < intervalLevels.length; j++) {
+        if (intervalLevels[j] == levels[i]) {
+          next[i] = intervalMultipliers[j];
+        }
+      }
+    }
+    intervalLevels = levels.clone();
+    intervalMultipliers = next;
   }
 
   /**

@@ -14,7 +14,14 @@ import org.apache.kafka.common.serialization.Serializer;
  * length-prefixed float arrays.
  *
  * <pre>
- * v2 (written; little-endian, float arrays copied in bulk):
+ * v3 (written): v2's fields (version byte 3), then the prediction interval calibration:
+ *     | i32 intervalCount | f32 intervalScale | u8 levels | levels * u16 level (ten-thousandths)
+ *     | levels * f32 multiplier
+ *     | optional sections, each u8 tag | u16 length | length bytes (a reader skips unknown tags):
+ *         tag 1, further targets' next-event forecasts: n f64 (only for a model with several)
+ *     | [bytes a later version appends: ignored]
+ *     = v2 + 9 + 6 * levels bytes: 369 for LSTM 1x32 with 2 fields and 2 levels (one target)
+ * v2 (read; little-endian, float arrays copied in bulk):
  *     u8 version=2 | i32 modelId | i64 steps | i64 modelSteps | i64 lastEventTime
  *     | i64 lastIntervalMs | f64 lastTarget | f64 lastForecast | i64 errorCount | f64 sumAbsError
  *     | f64 sumAbsErrorPersistence | u8 stateCount, each: u16 n + n f32 | u16 n + n f32 lastFields
@@ -27,17 +34,22 @@ import org.apache.kafka.common.serialization.Serializer;
  *     | ringSize*ringWidth f32 (oldest first) | [ignored]
  * </pre>
  *
- * <p>A v1 state reads without loss: its model version becomes the {@link ModelId} of that version,
- * and its ring buffer is carried ({@link SeriesState#legacyRows}) until the state is next written,
- * which writes v2. Compatibility: a reader accepts every version up to its own, and ignores
- * trailing bytes so a later version may append fields without breaking an older reader during a
- * rolling upgrade. Null in, null out; bad bytes become a {@link SerializationException}.
+ * <p>A v1 or v2 state reads with an empty interval section (its calibration starts on its next
+ * event) and is written as v3 on its next event. A v1 state reads without loss: its model version
+ * becomes the {@link ModelId} of that version, and its ring buffer is carried ({@link
+ * SeriesState#legacyRows}) until the state is next written. Compatibility: a reader accepts every
+ * version up to its own, and ignores trailing bytes so a later version may append fields without
+ * breaking an older reader during a rolling upgrade. Null in, null out; bad bytes become a {@link
+ * SerializationException}.
  */
 public final class SeriesStateSerde implements Serde<SeriesState> {
   /** The format version this build writes. */
-  public static final byte VERSION = 2;
+  public static final byte VERSION = 3;
 
   private static final int FIXED = 1 + 4 + 8 * 9 + 1;
+
+  /** Optional section: the further targets' next-event forecasts ({@code target.also}). */
+  private static final byte SECTION_ALSO_FORECASTS = 1;
 
   private final Serializer<SeriesState> serializer = (topic, s) -> s == null ? null : write(s);
   private final Deserializer<SeriesState> deserializer =
@@ -55,14 +67,17 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
 
   /** The size of a state in the format this build writes. */
   public static int size(SeriesState s) {
-    int size = FIXED + 2 + 4 * s.lastFields.length;
+    int size = FIXED + 2 + 4 * s.lastFields.length + 9 + 6 * s.intervalLevels.length;
     for (float[] t : s.states) {
       size += 2 + 4 * t.length;
+    }
+    if (s.alsoForecasts != null) {
+      size += 3 + 8 * s.alsoForecasts.length;
     }
     return size;
   }
 
-  /** Encodes a state in the current format (v2). */
+  /** Encodes a state in the current format (v3). */
   public static byte[] write(SeriesState s) {
     byte[] out = new byte[size(s)];
     ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
@@ -75,6 +90,22 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       putFloats(b, t);
     }
     putFloats(b, s.lastFields);
+    b.putInt(s.intervalCount).putFloat(s.intervalScale);
+    int levels = s.intervalLevels.length;
+    if (levels > 0xff || s.intervalMultipliers.length != levels) {
+      throw new SerializationException("bad interval section: " + levels + " levels");
+    }
+    b.put((byte) levels);
+    for (short level : s.intervalLevels) {
+      b.putShort(level);
+    }
+    b.asFloatBuffer().put(s.intervalMultipliers);
+    // A view buffer does not move the position: move it past the multipliers.
+    b.position(b.position() + 4 * levels);
+    if (s.alsoForecasts != null) {
+      b.put(SECTION_ALSO_FORECASTS).putShort((short) (8 * s.alsoForecasts.length));
+      b.asDoubleBuffer().put(s.alsoForecasts);
+    }
     return out;
   }
 
@@ -86,6 +117,8 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     byte version = bytes[0];
     try {
       switch (version) {
+        case 3:
+          return readV3(ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN));
         case 2:
           return readV2(ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN));
         case 1:
@@ -114,6 +147,41 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     }
     s.lastFields = getFloats(b, Short.toUnsignedInt(b.getShort()));
     return s;
+  }
+
+  private static SeriesState readV3(ByteBuffer b) {
+    SeriesState s = readV2(b);
+    s.intervalCount = b.getInt();
+    s.intervalScale = b.getFloat();
+    int levels = Byte.toUnsignedInt(b.get());
+    if (levels > 0) {
+      if (levels * 6 > b.remaining()) {
+        throw new SerializationException("corrupt series state: " + levels + " interval levels");
+      }
+      s.intervalLevels = new short[levels];
+      for (int i = 0; i < levels; i++) {
+        s.intervalLevels[i] = b.getShort();
+      }
+      s.intervalMultipliers = getFloats(b, levels);
+    }
+    readSections(s, b);
+    return s;
+  }
+
+  /** Reads the optional tagged sections after the fixed part; unknown tags are skipped. */
+  private static void readSections(SeriesState s, ByteBuffer b) {
+    while (b.remaining() >= 3) {
+      byte tag = b.get();
+      int length = Short.toUnsignedInt(b.getShort());
+      if (length > b.remaining()) {
+        throw new SerializationException("corrupt series state: section of " + length + " bytes");
+      }
+      if (tag == SECTION_ALSO_FORECASTS && length % 8 == 0) {
+        s.alsoForecasts = new double[length / 8];
+        b.asDoubleBuffer().get(s.alsoForecasts);
+      }
+      b.position(b.position() + length);
+    }
   }
 
   private static SeriesState readV1(ByteBuffer b) {

@@ -45,12 +45,13 @@ import org.junit.jupiter.api.io.TempDir;
  * The server image's class path, {@code target/image/server} (what docker/Dockerfile copies),
  * carries what {@code run} needs and nothing of the trainer, the broker or the benchmark, and
  * {@code run} forecasts from it alone: a separate JVM on that directory against the embedded
- * broker.
+ * broker. The trainer image's (the server's plus {@code target/image/trainer}) trains.
  */
 class ServerImageIT {
   private static final Path SERVER = Path.of("target/image/server");
   private static final Path APP = SERVER.resolve("stepcast.jar");
   private static final Path LIB = SERVER.resolve("lib");
+  private static final Path TRAINER_LIB = Path.of("target/image/trainer/lib");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Jars of the trainer (DJL, PyTorch), the broker (kafka_2.13, its modules, Scala) and JMH. */
@@ -263,12 +264,55 @@ class ServerImageIT {
     }
   }
 
+  /** The trainer image's layout (docker/Dockerfile, target trainer): both lib dirs in one. */
+  @Test
+  void shouldTrainFromTheTrainerImagesClassPathAlone() throws Exception {
+    Path image = Files.createDirectories(dir.resolve("trainer-image"));
+    Path lib = Files.createDirectories(image.resolve("lib"));
+    Files.copy(APP, image.resolve("stepcast.jar"));
+    for (Path from : List.of(LIB, TRAINER_LIB)) {
+      try (Stream<Path> s = Files.list(from)) {
+        for (Path jar : s.toList()) {
+          Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toAbsolutePath());
+        }
+      }
+    }
+    Path log = dir.resolve("train.log");
+    Process train =
+        java(
+            image.resolve("stepcast.jar"),
+            Map.of("DJL_CACHE_DIR", dir.resolve("djl").toString()),
+            log,
+            "train",
+            "-t",
+            "topologies/weather.yaml",
+            "--csv",
+            "samples/seattle-weather-hourly-normals.csv",
+            "--epochs",
+            "2",
+            "--out",
+            dir.resolve("trained").toString());
+    Await.until(Duration.ofMinutes(5), () -> !train.isAlive(), () -> "train (log: " + log + ")");
+    String text = Files.readString(log, StandardCharsets.UTF_8);
+    assertThat(train.exitValue()).as(text).isZero();
+    try (Stream<Path> s = Files.list(dir.resolve("trained"))) {
+      assertThat(s.map(p -> p.getFileName().toString()).toList())
+          .as(text)
+          .anyMatch(n -> n.endsWith(".onnx"));
+    }
+  }
+
   private Process server(Map<String, String> env, Path log, String... args) throws IOException {
+    return java(APP, env, log, args);
+  }
+
+  private static Process java(Path appJar, Map<String, String> env, Path log, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx512m");
     cmd.add("-jar");
-    cmd.add(APP.toString());
+    cmd.add(appJar.toString());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Map<String, String> penv = pb.environment();

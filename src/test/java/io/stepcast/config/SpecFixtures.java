@@ -11,58 +11,68 @@ public final class SpecFixtures {
     return SpecLoader.load(Path.of("topologies/weather.yaml"), Map.of());
   }
 
+  /** Weather with two targets (temperature, wind) at horizons 1, 6 and 24. */
+  public static TopologySpec weatherHorizons() {
+    return SpecLoader.load(Path.of("topologies/weather-horizons.yaml"), Map.of());
+  }
+
   public static TopologySpec stocks() {
     return SpecLoader.load(Path.of("topologies/stocks.yaml"), Map.of());
   }
 
   /** The same spec with another missing-value policy. */
   public static TopologySpec withMissing(TopologySpec s, TopologySpec.MissingPolicy policy) {
-    return new TopologySpec(
-        s.name(),
-        s.applicationId(),
-        s.topics(),
-        s.seriesId(),
-        s.timestamp(),
+    return with(
+        s,
         s.features(),
-        s.target(),
         s.model(),
-        new TopologySpec.Policies(policy),
-        s.training(),
-        s.execution(),
-        s.processing(),
-        s.csv());
+        new TopologySpec.Policies(policy, s.policies().anomaly()),
+        s.intervals());
   }
 
   /** The same spec with another model section. */
   public static TopologySpec withModel(TopologySpec s, TopologySpec.Model model) {
-    return new TopologySpec(
-        s.name(),
-        s.applicationId(),
-        s.topics(),
-        s.seriesId(),
-        s.timestamp(),
-        s.features(),
-        s.target(),
-        model,
-        s.policies(),
-        s.training(),
-        s.execution(),
-        s.processing(),
-        s.csv());
+    return with(s, s.features(), model, s.policies(), s.intervals());
   }
 
   /** The same spec with no features besides the target. */
   public static TopologySpec withNoFeatures(TopologySpec s) {
+    return with(s, java.util.List.of(), s.model(), s.policies(), s.intervals());
+  }
+
+  /** The same spec with another anomaly policy and interval settings. */
+  public static TopologySpec withIntervals(
+      TopologySpec s, TopologySpec.AnomalyPolicy anomaly, TopologySpec.Intervals intervals) {
+    return with(
+        s,
+        s.features(),
+        s.model(),
+        new TopologySpec.Policies(s.policies().missing(), anomaly),
+        intervals);
+  }
+
+  /** The same spec with another anomaly policy. */
+  public static TopologySpec withAnomalyPolicy(TopologySpec s, TopologySpec.AnomalyPolicy anomaly) {
+    return withIntervals(s, anomaly, s.intervals());
+  }
+
+  private static TopologySpec with(
+      TopologySpec s,
+      java.util.List<TopologySpec.Feature> features,
+      TopologySpec.Model model,
+      TopologySpec.Policies policies,
+      TopologySpec.Intervals intervals) {
     return new TopologySpec(
         s.name(),
         s.applicationId(),
         s.topics(),
         s.seriesId(),
         s.timestamp(),
-        java.util.List.of(),
+        features,
         s.target(),
-        s.model(),
-        s.policies(),
+        model,
+        policies,
+        intervals,
         s.training(),
         s.execution(),
         s.processing(),

@@ -88,6 +88,7 @@ class FeaturePipelineTest {
             w.target(),
             w.model(),
             w.policies(),
+            w.intervals(),
             w.training(),
             w.execution(),
             w.processing(),

@@ -51,8 +51,11 @@ class SeriesStateSerdeTest {
     // LSTM 1x32 with 2 input fields, as the weather pipeline: 80 + 2*2 + 4*(32+32+2) bytes.
     SeriesState s = SeriesState.fresh(7, new int[] {32, 32}, 2);
     byte[] bytes = SeriesStateSerde.write(s);
-    assertThat(bytes).hasSize(348).hasSize(SeriesStateSerde.size(s));
-    assertThat(bytes[0]).isEqualTo(SeriesStateSerde.VERSION).isEqualTo((byte) 2);
+    // v3 adds the interval section: 9 bytes, and 6 per level (80% and 95% here).
+    assertThat(bytes).hasSize(357).hasSize(SeriesStateSerde.size(s));
+    s.alignIntervalLevels(new short[] {8000, 9500}, new float[] {1.6f, 3f});
+    assertThat(SeriesStateSerde.write(s)).hasSize(369).hasSize(SeriesStateSerde.size(s));
+    assertThat(bytes[0]).isEqualTo(SeriesStateSerde.VERSION).isEqualTo((byte) 3);
   }
 
   @Test
@@ -77,6 +80,39 @@ class SeriesStateSerdeTest {
           + "0000000000000000000000124000000000000014400100000000000000000000"
           + "000000f03f000000000000f83f020300000000000000003f0000000003000000"
           + "0000000000000000a0bf02000000803f00000040";
+
+  // Bytes written by format version 3 (sampleV3() below). Do not regenerate this constant.
+  private static final String V3 =
+      "0372b461a401000000000000000100000000000000e803000000000000000000"
+          + "0000000000000000000000124000000000000014400100000000000000000000"
+          + "000000f03f000000000000f83f020300000000000000003f0000000003000000"
+          + "0000000000000000a0bf02000000803f00000040010000000000003f02401f1c"
+          + "25cdcccc3f00004040";
+
+  /** sample() with an interval section: one scored error, scale 0.5, levels 80% and 95%. */
+  private static SeriesState sampleV3() {
+    SeriesState s = sample();
+    s.alignIntervalLevels(new short[] {8000, 9500}, new float[] {1.6f, 3f});
+    s.intervalScored(0.5f);
+    return s;
+  }
+
+  @Test
+  void shouldReadTheVersionThreeFormatWithItsIntervalSection() {
+    byte[] v3 = HexFormat.of().parseHex(V3);
+    assertThat(SeriesStateSerde.write(sampleV3())).isEqualTo(v3);
+    SeriesState r = SeriesStateSerde.read(v3);
+    assertThat(r.lastForecast()).isEqualTo(5.0);
+    assertThat(r.lastFields()).containsExactly(1f, 2f);
+    assertThat(r.intervalCount()).isEqualTo(1);
+    assertThat(r.intervalScale()).isEqualTo(0.5f);
+    assertThat(r.intervalLevels()).containsExactly((short) 8000, (short) 9500);
+    assertThat(r.intervalMultipliers()).containsExactly(1.6f, 3f);
+    // A copy (the state API rolls on one) does not share the multipliers.
+    SeriesState c = r.copy();
+    c.intervalMultipliers()[0] = 9f;
+    assertThat(r.intervalMultipliers()[0]).isEqualTo(1.6f);
+  }
 
   @Test
   void shouldReadTheVersionOneFormatWithItsRingBuffer() {
@@ -103,9 +139,10 @@ class SeriesStateSerdeTest {
     assertThat(row).containsExactly(0f, 2f, 12f);
     r.legacyRow(3, row, 0);
     assertThat(row).containsExactly(5f, 15f, 12f);
-    // Its next write is format v2, without the ring.
+    // Its next write is the current format, without the ring.
     byte[] upgraded = SeriesStateSerde.write(r);
-    assertThat(upgraded[0]).isEqualTo((byte) 2);
+    assertThat(upgraded[0]).isEqualTo(SeriesStateSerde.VERSION);
+    assertThat(SeriesStateSerde.read(upgraded).intervalCount()).isZero();
     assertThat(SeriesStateSerde.read(upgraded).legacyRows()).isZero();
     assertThat(SeriesStateSerde.read(upgraded).mae()).isEqualTo(1.0);
   }
@@ -113,8 +150,14 @@ class SeriesStateSerdeTest {
   @Test
   void shouldReadTheVersionTwoFormat() {
     byte[] v2 = HexFormat.of().parseHex(V2);
-    assertThat(SeriesStateSerde.write(sample())).isEqualTo(v2);
+    // What the v2 writer wrote is the v3 layout up to the interval section.
+    byte[] now = SeriesStateSerde.write(sample());
+    assertThat(Arrays.copyOfRange(now, 1, v2.length))
+        .isEqualTo(Arrays.copyOfRange(v2, 1, v2.length));
     SeriesState r = SeriesStateSerde.read(v2);
+    // No interval section yet: the calibration starts on the series' next event.
+    assertThat(r.intervalCount()).isZero();
+    assertThat(r.intervalLevels()).isEmpty();
     assertThat(r.modelId()).isEqualTo(ModelId.of("m-1"));
     assertThat(r.lastForecast()).isEqualTo(5.0);
     assertThat(r.states()[1]).containsExactly(0f, 0f, -1.25f);
@@ -131,20 +174,21 @@ class SeriesStateSerdeTest {
 
   @Test
   void shouldIgnoreFieldsALaterVersionAppends() {
-    byte[] bytes = SeriesStateSerde.write(sample());
+    byte[] bytes = SeriesStateSerde.write(sampleV3());
     byte[] longer = Arrays.copyOf(bytes, bytes.length + 16);
     assertThat(SeriesStateSerde.read(longer).lastForecast()).isEqualTo(5.0);
   }
 
   @Test
   void shouldRefuseUnknownVersionsAndCorruptBytes() {
-    byte[] bytes = SeriesStateSerde.write(sample());
+    byte[] bytes = SeriesStateSerde.write(sampleV3());
     bytes[0] = 9;
     assertThatThrownBy(() -> SeriesStateSerde.read(bytes))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("version 9");
-    for (int cut : new int[] {1, 30, 89, SeriesStateSerde.write(sample()).length - 1}) {
-      byte[] shorter = Arrays.copyOf(SeriesStateSerde.write(sample()), cut);
+    byte[] full = SeriesStateSerde.write(sampleV3());
+    for (int cut : new int[] {1, 30, 89, full.length - 13, full.length - 5, full.length - 1}) {
+      byte[] shorter = Arrays.copyOf(full, cut);
       assertThatThrownBy(() -> SeriesStateSerde.read(shorter))
           .isInstanceOf(SerializationException.class);
     }

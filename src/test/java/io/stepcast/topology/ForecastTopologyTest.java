@@ -20,6 +20,7 @@ import io.stepcast.model.RnnWeights;
 import io.stepcast.serve.ModelSources;
 import io.stepcast.state.RecentRows;
 import io.stepcast.state.SeriesState;
+import io.stepcast.state.SeriesStateSerde;
 import io.stepcast.state.V1Format;
 import io.stepcast.train.PipelineModels;
 import java.nio.charset.StandardCharsets;
@@ -296,8 +297,9 @@ class ForecastTopologyTest {
     assertThat(upgraded.get("error").asDouble()).isEqualTo(current.get("error").asDouble());
     assertThat(upgraded.get("warm").asBoolean()).isEqualTo(current.get("warm").asBoolean());
     assertThat(metrics.burnIns).isEqualTo(1);
-    // Written again in format v2, its ring moved to the recent store, the sixth row beside it.
-    assertThat(raw.get(Bytes.wrap(b("seattle")))[0]).isEqualTo((byte) 2);
+    // Written again in the current format, its ring moved to the recent store, the sixth row
+    // beside it.
+    assertThat(raw.get(Bytes.wrap(b("seattle")))[0]).isEqualTo(SeriesStateSerde.VERSION);
     assertThat(state("seattle").legacyRows()).isZero();
     for (int step = 0; step < 6; step++) {
       assertThat(
@@ -386,7 +388,8 @@ class ForecastTopologyTest {
 
   @Test
   void shouldMatchTheCommittedTopologyDescriptions() throws Exception {
-    for (TopologySpec spec : List.of(SpecFixtures.weather(), SpecFixtures.stocks())) {
+    for (TopologySpec spec :
+        List.of(SpecFixtures.weather(), SpecFixtures.stocks(), SpecFixtures.weatherHorizons())) {
       String actual =
           ForecastTopology.build(spec, registry(spec), ForecastMetrics.NOOP).describe().toString();
       Path committed = Path.of("topologies", spec.name() + ".topology.txt");
