@@ -125,8 +125,12 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     if (slot < 0) {
       SeriesState learnt = engine.refusedState();
       if (learnt != null) {
-        // A dead-lettered anomaly was scored: its calibration must not forget the miss.
+        // A dead-lettered anomaly was scored: its calibration must not forget the miss. Held
+        // back, it must be written before this commit like any stepped state.
         save(id, learnt);
+        if (beforeCommit != null) {
+          beforeCommit.arm();
+        }
       }
       deadLetter(record, in);
       return;
