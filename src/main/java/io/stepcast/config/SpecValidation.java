@@ -119,6 +119,7 @@ public final class SpecValidation {
               + " less than 10% of every series is left to train on",
           "lower training.testFraction or training.validationFraction (e.g. 0.1 and 0.2)");
     }
+    Set<String> alsoFields = alsoTargets(src, env, s);
     List<Feature> features = s.features();
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < features.size(); i++) {
@@ -129,25 +130,39 @@ public final class SpecValidation {
               ? 0
               : (f.field() != null ? 1 : 0)
                   + (f.calendar() != null ? 1 : 0)
-                  + (Boolean.TRUE.equals(f.timeSincePrevious()) ? 1 : 0);
+                  + (Boolean.TRUE.equals(f.timeSincePrevious()) ? 1 : 0)
+                  + (f.lag() != null ? 1 : 0);
       if (kinds != 1) {
         throw error(
             src,
             env,
             at,
-            "must have exactly one of field, calendar, timeSincePrevious: true",
-            "write e.g. '- field: pressure' or '- calendar: hour_of_day'");
+            "must have exactly one of field, calendar, timeSincePrevious: true, lag",
+            "write e.g. '- field: pressure', '- calendar: hour_of_day' or '- lag: 24'");
+      }
+      if (f.lag() != null) {
+        requireLag(src, env, at + ".lag", f.lag(), s.model().ringBuffer());
       }
       String key =
           f.field() != null
               ? "field:" + f.field()
-              : f.calendar() != null ? "calendar:" + f.calendar() : "dt";
+              : f.calendar() != null
+                  ? "calendar:" + f.calendar()
+                  : f.lag() != null ? "lag:" + f.lag() : "dt";
       if (f.field() != null && f.field().equals(s.target().field())) {
         throw error(
             src,
             env,
             at + ".field",
             "'" + f.field() + "' is the target, which is always an input",
+            "remove this feature");
+      }
+      if (f.field() != null && alsoFields.contains(f.field())) {
+        throw error(
+            src,
+            env,
+            at + ".field",
+            "'" + f.field() + "' is a target (target.also), which is always an input",
             "remove this feature");
       }
       if (!seen.add(key)) {
@@ -164,6 +179,77 @@ public final class SpecValidation {
       requireRange(src, env, at, f.min(), f.max());
     }
     requireRange(src, env, "target", s.target().min(), s.target().max());
+  }
+
+  /**
+   * A lag reads the series' row kept {@code lag - 1} events back in the recent-inputs store, so the
+   * store must keep at least that many rows; lag 1 would be the event itself (persistence).
+   */
+  private static void requireLag(
+      String src, Map<String, String> env, String at, int lag, int ringBuffer) {
+    if (lag < 2 || lag > 4096) {
+      throw error(
+          src,
+          env,
+          at,
+          "is " + lag + "; a lag counts events back from the forecast one and must be 2..4096",
+          "use the season length in events, e.g. lag: 24 for hourly data with a daily cycle");
+    }
+    if (ringBuffer < lag) {
+      throw error(
+          src,
+          env,
+          "model.ringBuffer",
+          "is "
+              + ringBuffer
+              + ", fewer rows than "
+              + at
+              + " "
+              + lag
+              + " needs (the lag reads the row kept that many events back)",
+          "set model.ringBuffer: " + lag + " or more");
+    }
+  }
+
+  /** Checks {@code target.also} and the number of outputs; returns the further targets' fields. */
+  private static Set<String> alsoTargets(String src, Map<String, String> env, TopologySpec s) {
+    Set<String> fields = new HashSet<>();
+    List<TopologySpec.AlsoTarget> also = s.target().also();
+    for (int i = 0; i < also.size(); i++) {
+      TopologySpec.AlsoTarget a = also.get(i);
+      String at = "target.also[" + i + "]";
+      if (a == null || blank(a.field())) {
+        throw error(
+            src, env, at + ".field", "is missing", "name the numeric field, e.g. '- field: wind'");
+      }
+      if (a.field().equals(s.target().field())
+          || a.field().equals(s.timestamp().field())
+          || !fields.add(a.field())) {
+        throw error(
+            src,
+            env,
+            at + ".field",
+            "'" + a.field() + "' is already the target, the timestamp or an earlier target",
+            "name each further target once, and not target.field");
+      }
+      requireRange(src, env, at, a.min(), a.max());
+    }
+    int outputs = (1 + also.size()) * s.target().horizons().size();
+    if (outputs > SpecSettings.MAX_OUTPUTS) {
+      throw error(
+          src,
+          env,
+          "target.horizons",
+          (1 + also.size())
+              + " targets x "
+              + s.target().horizons().size()
+              + " horizons are "
+              + outputs
+              + " outputs, more than "
+              + SpecSettings.MAX_OUTPUTS,
+          "forecast fewer targets or horizons");
+    }
+    return fields;
   }
 
   private static void requireRange(

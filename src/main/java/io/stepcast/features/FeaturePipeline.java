@@ -15,8 +15,20 @@ import java.util.Locale;
  * run this same code, so there is no training/serving skew.
  *
  * <p>Columns of {@code x}, in order: the (transformed) target; each {@code field} feature; each
+ * further target ({@code target.also}, transformed like the first); each {@code lag} feature; each
  * {@code calendar} feature as a sine and a cosine of {@code 2 pi phase}; the hours since the
- * previous event. The phase in {@code [0, 1)} of each calendar encoding, in the spec's time zone:
+ * previous event. A further target's previous value is the one the series remembers as an input
+ * field (float32), so the trainer and the server transform it alike.
+ *
+ * <p>A {@code lag: L} column at event {@code t} is the target {@code L} events before the event
+ * being forecast, {@code target[t + 1 - L]}, transformed against the current target as the label is
+ * ({@code difference}: {@code target[t + 1 - L] - target[t]}): it is the seasonal-naive forecast of
+ * the label, so the model learns the residual over it. The caller looks the value up ({@code L - 1}
+ * events back: the actual kept with a row of the recent-inputs store on the live path); when the
+ * series is younger than that, or the row is no longer kept, the column falls back to the current
+ * target (persistence: 0 under {@code difference}).
+ *
+ * <p>The phase in {@code [0, 1)} of each calendar encoding, in the spec's time zone:
  *
  * <pre>
  * hour_of_day    (hour + minute / 60) / 24
@@ -25,17 +37,25 @@ import java.util.Locale;
  * month_of_year  (month - 1 + (dayOfMonth - 1 + hour / 24) / daysInMonth) / 12   January = 1
  * </pre>
  *
- * The model predicts the transformed target of the next event ({@link #label}); {@link #forecast}
- * maps that back to the target's own units. Scaling is not done here: it lives inside the ONNX
- * graph.
+ * The model predicts, for every target and every horizon {@code h} (events ahead), the target's
+ * value {@code h} events ahead transformed against its current value ({@link #label}), in the order
+ * of {@link #outputNames}: target-major, horizons ascending; {@link #forecast} maps an output back
+ * to the target's own units. Scaling is not done here: it lives inside the ONNX graph.
  */
 public final class FeaturePipeline {
   private static final double TWO_PI = 2 * Math.PI;
   private static final double HOUR_MS = 3_600_000.0;
+  private static final double[] NO_LAGS = new double[0];
 
   private final TargetTransform transform;
+  private final TargetTransform[] transforms;
+  private final List<String> targetNames;
+  private final int[] horizons;
+  private final List<String> outputNames;
   private final List<String> columns;
   private final int fieldCount;
+  private final int[] lags;
+  private final int featureFieldCount;
   private final TopologySpec.CalendarFeature[] calendar;
   private final boolean timeSincePrevious;
   private final ZoneId zone;
@@ -50,15 +70,43 @@ public final class FeaturePipeline {
             ? t
             : t + ":" + transform.name().toLowerCase(Locale.ROOT));
     List<String> fields = inputFields(spec);
-    cols.addAll(fields);
+    int featureFields = fields.size() - spec.target().also().size();
+    cols.addAll(fields.subList(0, featureFields));
+    List<String> names = new ArrayList<>();
+    names.add(t);
+    List<TargetTransform> tf = new ArrayList<>();
+    tf.add(transform);
+    for (TopologySpec.AlsoTarget a : spec.target().also()) {
+      TargetTransform at = a.transformOrNone();
+      cols.add(at == TargetTransform.NONE ? a.field() : a.field() + ":" + lower(at));
+      names.add(a.field());
+      tf.add(at);
+    }
+    this.targetNames = List.copyOf(names);
+    this.transforms = tf.toArray(new TargetTransform[0]);
+    this.horizons = spec.target().horizons().stream().mapToInt(Integer::intValue).toArray();
+    List<String> outs = new ArrayList<>();
+    for (String n : names) {
+      for (int h : horizons) {
+        outs.add(n + "@" + h);
+      }
+    }
+    this.outputNames = List.copyOf(outs);
+    this.featureFieldCount = featureFields;
     List<TopologySpec.CalendarFeature> cal = new ArrayList<>();
+    List<Integer> lagList = new ArrayList<>();
     boolean dt = false;
     for (Feature f : spec.features()) {
       if (f.calendar() != null) {
         cal.add(f.calendar());
+      } else if (f.lag() != null) {
+        lagList.add(f.lag());
       } else if (Boolean.TRUE.equals(f.timeSincePrevious())) {
         dt = true;
       }
+    }
+    for (int lag : lagList) {
+      cols.add(t + ":lag" + lag);
     }
     for (TopologySpec.CalendarFeature c : cal) {
       String n = c.name().toLowerCase(Locale.ROOT);
@@ -70,11 +118,15 @@ public final class FeaturePipeline {
     }
     this.columns = List.copyOf(cols);
     this.fieldCount = fields.size();
+    this.lags = lagList.stream().mapToInt(Integer::intValue).toArray();
     this.calendar = cal.toArray(new TopologySpec.CalendarFeature[0]);
     this.timeSincePrevious = dt;
   }
 
-  /** The numeric input fields (besides the target) in feature order. */
+  /**
+   * The numeric fields of an event besides the target, as {@link Event#fields()} holds them: the
+   * field features in feature order, then the further targets ({@code target.also}).
+   */
   public static List<String> inputFields(TopologySpec spec) {
     List<String> out = new ArrayList<>();
     for (Feature f : spec.features()) {
@@ -82,7 +134,86 @@ public final class FeaturePipeline {
         out.add(f.field());
       }
     }
+    for (TopologySpec.AlsoTarget a : spec.target().also()) {
+      out.add(a.field());
+    }
     return List.copyOf(out);
+  }
+
+  /**
+   * The {@code lag} of each lag column, in column order: {@link #features} takes the raw target
+   * {@code lags()[i] - 1} events before the event at index i of its {@code lagged} argument.
+   */
+  public int[] lags() {
+    return lags.clone();
+  }
+
+  /** The number of lag columns. */
+  public int lagCount() {
+    return lags.length;
+  }
+
+  /** The lag of lag column {@code i}. */
+  public int lag(int i) {
+    return lags[i];
+  }
+
+  private static String lower(TargetTransform t) {
+    return t.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The targets' names, the first being {@code target.field}. */
+  public List<String> targetNames() {
+    return targetNames;
+  }
+
+  /** The targets' transform ids ({@code none}, {@code difference}, {@code log_return}). */
+  public List<String> transformIds() {
+    List<String> out = new ArrayList<>(transforms.length);
+    for (TargetTransform t : transforms) {
+      out.add(lower(t));
+    }
+    return List.copyOf(out);
+  }
+
+  /** Number of targets. */
+  public int targetCount() {
+    return transforms.length;
+  }
+
+  /** The transform of target {@code j}. */
+  public TargetTransform transform(int j) {
+    return transforms[j];
+  }
+
+  /** The horizons, in events ahead, ascending from 1. */
+  public int[] horizons() {
+    return horizons.clone();
+  }
+
+  /** Number of horizons. */
+  public int horizonCount() {
+    return horizons.length;
+  }
+
+  /** Horizon {@code k} in events ahead. */
+  public int horizon(int k) {
+    return horizons[k];
+  }
+
+  /** Number of model outputs: targets times horizons. */
+  public int outputCount() {
+    return outputNames.size();
+  }
+
+  /** The names of the model's outputs, {@code target@horizon}, target-major. */
+  public List<String> outputNames() {
+    return outputNames;
+  }
+
+  /** The value of target {@code j} in event {@code e}, in its own units. */
+  public double target(Event e, int j) {
+    return j == 0 ? e.target : e.fields[featureFieldCount + j - 1];
   }
 
   /** Names of the columns of {@code x}; a model must list exactly these. */
@@ -118,21 +249,43 @@ public final class FeaturePipeline {
     return -1;
   }
 
-  /** Computes {@code x} for event {@code e} given what the series remembers. Allocates nothing. */
+  /**
+   * Computes {@code x} for event {@code e} of a pipeline without lag features, given what the
+   * series remembers. Allocates nothing.
+   *
+   * @throws IllegalStateException when the pipeline has lag features (use the overload that takes
+   *     their values)
+   */
   public void features(Event e, SeriesMemory memory, float[] x) {
-    features(e, memory, x, 0);
+    features(e, memory, NO_LAGS, x, 0);
   }
 
   /**
    * Computes {@code x} for event {@code e} into {@code x[offset .. offset + width())} (one row of a
    * batch). Allocates nothing.
+   *
+   * @param lagged for each lag column i, the raw target {@code lag(i) - 1} events before {@code e}
+   *     (NaN when not known: the column falls back to persistence)
    */
-  public void features(Event e, SeriesMemory memory, float[] x, int offset) {
+  public void features(Event e, SeriesMemory memory, double[] lagged, float[] x, int offset) {
+    if (lagged.length < lags.length) {
+      throw new IllegalStateException(
+          "the pipeline has " + lags.length + " lag features, got " + lagged.length + " values");
+    }
     boolean prev = memory.hasPrevious();
     x[offset] = (float) transformed(e.target, prev ? memory.previousTarget() : Double.NaN);
     int j = offset + 1;
-    for (int i = 0; i < fieldCount; i++) {
+    for (int i = 0; i < featureFieldCount; i++) {
       x[j++] = (float) e.fields[i];
+    }
+    for (int i = featureFieldCount; i < fieldCount; i++) {
+      TargetTransform tf = transforms[i - featureFieldCount + 1];
+      double previous = prev ? memory.lastFields()[i] : Double.NaN;
+      x[j++] = (float) transformed(tf, e.fields[i], previous);
+    }
+    for (int i = 0; i < lags.length; i++) {
+      double v = lagged[i];
+      x[j++] = (float) label(Double.isNaN(v) ? e.target : v, e.target);
     }
     if (calendar.length > 0) {
       ZonedDateTime t = Instant.ofEpochMilli(e.timeMillis).atZone(zone);
@@ -154,6 +307,10 @@ public final class FeaturePipeline {
 
   /** The transformed target for {@code value} following {@code previous} (NaN: first event). */
   public double transformed(double value, double previous) {
+    return transformed(transform, value, previous);
+  }
+
+  private static double transformed(TargetTransform transform, double value, double previous) {
     switch (transform) {
       case DIFFERENCE:
         return Double.isNaN(previous) ? 0.0 : value - previous;
@@ -170,8 +327,25 @@ public final class FeaturePipeline {
     return transformed(next, current);
   }
 
+  /**
+   * The training label of target {@code j} at an event: its value {@code h} events later ({@code
+   * later}) transformed against the current one.
+   */
+  public double label(int j, double later, double current) {
+    return transformed(transforms[j], later, current);
+  }
+
   /** Maps a model output back to a forecast of the next target, in the target's own units. */
   public double forecast(double y, double current) {
+    return forecast(transform, y, current);
+  }
+
+  /** Maps a model output of target {@code j} back to a forecast in that target's own units. */
+  public double forecast(int j, double y, double current) {
+    return forecast(transforms[j], y, current);
+  }
+
+  private static double forecast(TargetTransform transform, double y, double current) {
     switch (transform) {
       case DIFFERENCE:
         return current + y;

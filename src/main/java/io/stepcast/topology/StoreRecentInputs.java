@@ -1,26 +1,58 @@
 package io.stepcast.topology;
 
+import io.stepcast.config.TopologySpec;
 import io.stepcast.engine.RecentInputs;
 import io.stepcast.state.RecentRows;
 import io.stepcast.state.SeriesState;
+import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * A series' recent inputs in their own changelogged store ({@link ForecastTopology#RECENT_STORE}),
  * one record per series and slot ({@link RecentRows}): an event writes one row of a few dozen bytes
- * and the series state stays lean. Read only when a series meets a new model (burn-in).
+ * and the series state stays lean. Read in full only when a series meets a new model (burn-in); a
+ * {@code lag} feature or a horizon reads one row's scores per event (one {@code get}).
  *
  * <p>A state read from format v1 carries its ring buffer: its rows move here on the series' next
  * event, and a burn-in before that reads them from the state.
  */
-final class StoreRecentInputs implements RecentInputs {
-  private final KeyValueStore<Bytes, byte[]> store;
+public final class StoreRecentInputs implements RecentInputs {
+  private final ReadOnlyKeyValueStore<Bytes, byte[]> store;
+  private final KeyValueStore<Bytes, byte[]> writable;
   private final int capacity;
 
   StoreRecentInputs(KeyValueStore<Bytes, byte[]> store, int capacity) {
     this.store = store;
+    this.writable = store;
     this.capacity = capacity;
+  }
+
+  private StoreRecentInputs(ReadOnlyKeyValueStore<Bytes, byte[]> store, int capacity) {
+    this.store = store;
+    this.writable = null;
+    this.capacity = capacity;
+  }
+
+  /**
+   * The rows of an interactive query of {@link ForecastTopology#RECENT_STORE}, for the state API's
+   * rolled forecast (its lag features read the series' kept actuals); writing is refused.
+   */
+  public static RecentInputs readOnly(
+      ReadOnlyKeyValueStore<Bytes, byte[]> store, TopologySpec spec) {
+    return new StoreRecentInputs(store, capacity(spec));
+  }
+
+  /**
+   * The rows kept per series: {@code model.ringBuffer} for burn-in, and with several outputs at
+   * least the furthest horizon (the event {@code h} later reads the forecasts kept with a row).
+   */
+  static int capacity(TopologySpec spec) {
+    List<Integer> horizons = spec.target().horizons();
+    boolean multi = horizons.size() > 1 || !spec.target().also().isEmpty();
+    int furthest = horizons.get(horizons.size() - 1);
+    return Math.max(spec.model().ringBuffer(), multi ? furthest : 0);
   }
 
   @Override
@@ -58,6 +90,7 @@ final class StoreRecentInputs implements RecentInputs {
 
   @Override
   public void write(String series, SeriesState st, float[] x, int offset, int width) {
+    requireWritable();
     if (capacity == 0) {
       st.dropLegacyRows();
       return;
@@ -78,8 +111,47 @@ final class StoreRecentInputs implements RecentInputs {
     put(id, st.steps(), x, offset, width);
   }
 
+  @Override
+  public void write(
+      String series,
+      SeriesState st,
+      float[] x,
+      int offset,
+      int width,
+      double[] scores,
+      int scoresOffset,
+      int count) {
+    requireWritable();
+    if (capacity == 0 || st.legacyRows() > 0) {
+      write(series, st, x, offset, width);
+      if (capacity == 0) {
+        return;
+      }
+    }
+    long step = st.steps();
+    writable.put(
+        Bytes.wrap(RecentRows.key(RecentRows.series(series), slot(step))),
+        RecentRows.value(step, x, offset, width, scores, scoresOffset, count));
+  }
+
+  @Override
+  public boolean scores(String series, long step, double[] out, int count) {
+    if (capacity == 0) {
+      return false;
+    }
+    byte[] v = store.get(Bytes.wrap(RecentRows.key(RecentRows.series(series), slot(step))));
+    return RecentRows.scores(v, step, out, count);
+  }
+
   private void put(byte[] id, long step, float[] x, int offset, int width) {
-    store.put(Bytes.wrap(RecentRows.key(id, slot(step))), RecentRows.value(step, x, offset, width));
+    writable.put(
+        Bytes.wrap(RecentRows.key(id, slot(step))), RecentRows.value(step, x, offset, width));
+  }
+
+  private void requireWritable() {
+    if (writable == null) {
+      throw new UnsupportedOperationException("the recent rows of a query are read-only");
+    }
   }
 
   private int slot(long step) {

@@ -11,6 +11,11 @@ public final class SpecFixtures {
     return SpecLoader.load(Path.of("topologies/weather.yaml"), Map.of());
   }
 
+  /** Weather with two targets (temperature, wind) at horizons 1, 6 and 24. */
+  public static TopologySpec weatherHorizons() {
+    return SpecLoader.load(Path.of("topologies/weather-horizons.yaml"), Map.of());
+  }
+
   public static TopologySpec stocks() {
     return SpecLoader.load(Path.of("topologies/stocks.yaml"), Map.of());
   }
@@ -32,7 +37,13 @@ public final class SpecFixtures {
 
   /** The same spec with no features besides the target. */
   public static TopologySpec withNoFeatures(TopologySpec s) {
-    return with(s, java.util.List.of(), s.model(), s.policies(), s.intervals());
+    return withFeatures(s, java.util.List.of());
+  }
+
+  /** The same spec with these features besides the target. */
+  public static TopologySpec withFeatures(
+      TopologySpec s, java.util.List<TopologySpec.Feature> features) {
+    return with(s, features, s.model(), s.policies(), s.intervals());
   }
 
   /** The same spec with another anomaly policy and interval settings. */
