@@ -322,6 +322,14 @@ final class TrainCommand implements Callable<Integer> {
       out.println("test part (never used to fit or choose anything):");
       out.print(r.toTable(true));
     }
+    if (r.horizons() != null) {
+      out.println("every target and horizon, validation part (errors in each target's units):");
+      out.print(r.toHorizonTable(false));
+      if (r.overall().test() != null) {
+        out.println("every target and horizon, test part:");
+        out.print(r.toHorizonTable(true));
+      }
+    }
     if (r.skippedUpdates() > 0) {
       out.printf(
           Locale.ROOT,

@@ -5,6 +5,7 @@ import io.stepcast.config.TopologySpec.MissingPolicy;
 import io.stepcast.config.TopologySpec.OnSwap;
 import io.stepcast.config.TopologySpec.SeriesIdSource;
 import io.stepcast.config.TopologySpec.TargetTransform;
+import io.stepcast.config.TopologySpec.TimeCalendar;
 import io.stepcast.config.TopologySpec.TimestampFormat;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
@@ -104,6 +105,13 @@ public final class SpecSettings {
               "an event more than this ahead of the reading instance's clock is dead-lettered as"
                   + " `out_of_range`"),
           define(
+              "timestamp.calendar",
+              TimeCalendar.CONTINUOUS,
+              Validator.ANY,
+              "the series' time axis, which the times of forecasts several events ahead (horizons,"
+                  + " `/series/{id}/forecast`) follow: `continuous`, or `business_days` (no"
+                  + " Saturdays or Sundays in timestamp.zone: Friday's next daily event is Monday's)"),
+          define(
               "features",
               List.of(),
               Validator.ANY,
@@ -130,6 +138,21 @@ public final class SpecSettings {
               "target.max",
               Validator.finite("70"),
               "largest plausible target value; above it an event is `out_of_range`"),
+          define(
+              "target.also",
+              List.of(),
+              Validator.ANY,
+              "further targets the same model forecasts, after target.field in this order: `-"
+                  + " field: NAME` with optional `transform`, `min`, `max`; each is an input too"
+                  + " (not also a feature)"),
+          define(
+              "target.horizons",
+              List.of(1),
+              Validator.of(
+                  "ascending from 1, ≤ " + SpecSettings.MAX_HORIZON,
+                  v -> horizonsProblem((List<?>) v)),
+              "events ahead each target is forecast, e.g. `[1, 6, 24]`: one model step forecasts"
+                  + " them all; the forecast record carries each with the time it is for"),
           optional(
               "model.directory",
               Validator.notBlank("models/weather"),
@@ -345,6 +368,38 @@ public final class SpecSettings {
               "csv.key",
               Validator.notBlank("seattle"),
               "a constant key, when the CSV file holds one series"));
+
+  /** The furthest horizon a spec may name, in events. */
+  public static final int MAX_HORIZON = 1000;
+
+  /** The most outputs (targets times horizons) a spec may name. */
+  public static final int MAX_OUTPUTS = 256;
+
+  private static Validator.Problem horizonsProblem(List<?> horizons) {
+    String fix = "give ascending event counts starting with 1, e.g. target.horizons: [1, 6, 24]";
+    if (horizons.isEmpty()) {
+      return new Validator.Problem("is empty", fix);
+    }
+    int previous = 0;
+    for (Object o : horizons) {
+      if (!(o instanceof Integer h)) {
+        return new Validator.Problem("holds '" + o + "', not a whole number", fix);
+      }
+      if (previous == 0 && h != 1) {
+        return new Validator.Problem(
+            "starts with " + h + ", not 1 (the next event is always forecast and scored)", fix);
+      }
+      if (h <= previous) {
+        return new Validator.Problem(
+            "is not strictly ascending (" + h + " after " + previous + ")", fix);
+      }
+      if (h > MAX_HORIZON) {
+        return new Validator.Problem("holds " + h + ", more than " + MAX_HORIZON + " events", fix);
+      }
+      previous = h;
+    }
+    return null;
+  }
 
   /** Prefix of the variables that become Kafka client properties ({@link ClientProperties}). */
   public static final String CLIENT_PREFIX = ClientProperties.PREFIX;

@@ -119,6 +119,7 @@ public final class SpecValidation {
               + " less than 10% of every series is left to train on",
           "lower training.testFraction or training.validationFraction (e.g. 0.1 and 0.2)");
     }
+    Set<String> alsoFields = alsoTargets(src, env, s);
     List<Feature> features = s.features();
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < features.size(); i++) {
@@ -150,6 +151,14 @@ public final class SpecValidation {
             "'" + f.field() + "' is the target, which is always an input",
             "remove this feature");
       }
+      if (f.field() != null && alsoFields.contains(f.field())) {
+        throw error(
+            src,
+            env,
+            at + ".field",
+            "'" + f.field() + "' is a target (target.also), which is always an input",
+            "remove this feature");
+      }
       if (!seen.add(key)) {
         throw error(src, env, at, "repeats an earlier feature", "remove the duplicate");
       }
@@ -164,6 +173,47 @@ public final class SpecValidation {
       requireRange(src, env, at, f.min(), f.max());
     }
     requireRange(src, env, "target", s.target().min(), s.target().max());
+  }
+
+  /** Checks {@code target.also} and the number of outputs; returns the further targets' fields. */
+  private static Set<String> alsoTargets(String src, Map<String, String> env, TopologySpec s) {
+    Set<String> fields = new HashSet<>();
+    List<TopologySpec.AlsoTarget> also = s.target().also();
+    for (int i = 0; i < also.size(); i++) {
+      TopologySpec.AlsoTarget a = also.get(i);
+      String at = "target.also[" + i + "]";
+      if (a == null || blank(a.field())) {
+        throw error(
+            src, env, at + ".field", "is missing", "name the numeric field, e.g. '- field: wind'");
+      }
+      if (a.field().equals(s.target().field())
+          || a.field().equals(s.timestamp().field())
+          || !fields.add(a.field())) {
+        throw error(
+            src,
+            env,
+            at + ".field",
+            "'" + a.field() + "' is already the target, the timestamp or an earlier target",
+            "name each further target once, and not target.field");
+      }
+      requireRange(src, env, at, a.min(), a.max());
+    }
+    int outputs = (1 + also.size()) * s.target().horizons().size();
+    if (outputs > SpecSettings.MAX_OUTPUTS) {
+      throw error(
+          src,
+          env,
+          "target.horizons",
+          (1 + also.size())
+              + " targets x "
+              + s.target().horizons().size()
+              + " horizons are "
+              + outputs
+              + " outputs, more than "
+              + SpecSettings.MAX_OUTPUTS,
+          "forecast fewer targets or horizons");
+    }
+    return fields;
   }
 
   private static void requireRange(

@@ -44,6 +44,9 @@ public record TopologySpec(
    * The event-time field and how it is written, and the window of plausible event times: an event
    * before {@code earliest} (ISO-8601 instant or date) or more than {@code maxAhead} (ISO-8601
    * duration) ahead of the reading instance's clock is dead-lettered as {@code out_of_range}.
+   * {@code calendar} is the series' own time axis, which the times of forecasts several events
+   * ahead follow: {@code continuous}, or {@code business_days} (Saturdays and Sundays, in {@code
+   * zone}, do not exist).
    */
   public record Timestamp(
       String field,
@@ -51,7 +54,19 @@ public record TopologySpec(
       String pattern,
       String zone,
       String earliest,
-      String maxAhead) {
+      String maxAhead,
+      TimeCalendar calendar) {
+
+    /** A timestamp section on a continuous calendar (code and tests that build one by hand). */
+    public Timestamp(
+        String field,
+        TimestampFormat format,
+        String pattern,
+        String zone,
+        String earliest,
+        String maxAhead) {
+      this(field, format, pattern, zone, earliest, maxAhead, TimeCalendar.CONTINUOUS);
+    }
 
     /**
      * {@code earliest} in epoch milliseconds: an ISO-8601 instant ({@code 1900-01-01T00:00:00Z}) or
@@ -96,10 +111,31 @@ public record TopologySpec(
    * The value to forecast. The model learns the transformed target; forecasts are always emitted in
    * the target's own units. {@code season} (in events) enables the seasonal-naive baseline. {@code
    * min} and {@code max} (optional, also on a numeric feature) bound plausible values: outside them
-   * an event is dead-lettered as {@code out_of_range}.
+   * an event is dead-lettered as {@code out_of_range}. {@code also} names further targets the same
+   * model forecasts (each with its transform and range; each is also an input), and {@code
+   * horizons} how many events ahead every target is forecast ({@code [1]}: the next event only;
+   * always starting with 1).
    */
   public record Target(
-      String field, TargetTransform transform, Integer season, Double min, Double max) {}
+      String field,
+      TargetTransform transform,
+      Integer season,
+      Double min,
+      Double max,
+      List<AlsoTarget> also,
+      List<Integer> horizons) {}
+
+  /**
+   * A further target forecast by the same model ({@code target.also}): a numeric field, its
+   * transform (null: {@code none}) and its plausible range.
+   */
+  public record AlsoTarget(String field, TargetTransform transform, Double min, Double max) {
+
+    /** The transform, {@code none} when not set. */
+    public TargetTransform transformOrNone() {
+      return transform == null ? TargetTransform.NONE : transform;
+    }
+  }
 
   /**
    * Where models come from (a directory that is watched, the model topic, or both), what a series
@@ -193,6 +229,12 @@ public record TopologySpec(
     DAY_OF_WEEK,
     DAY_OF_YEAR,
     MONTH_OF_YEAR
+  }
+
+  /** The time axis of a series: every instant, or business days only (no Saturdays, Sundays). */
+  public enum TimeCalendar {
+    CONTINUOUS,
+    BUSINESS_DAYS
   }
 
   /** Target transforms. */

@@ -20,6 +20,32 @@ public interface RecentInputs {
    */
   void write(String series, SeriesState state, float[] x, int offset, int width);
 
+  /**
+   * Remembers the input the series is stepped with now with its scores: each target's actual value
+   * and every forecast made at this event ({@code count} doubles of {@code scores} from {@code
+   * scoresOffset}), for the event {@code h} later to score horizon {@code h} ({@link #scores}). By
+   * default the scores are not kept.
+   */
+  default void write(
+      String series,
+      SeriesState state,
+      float[] x,
+      int offset,
+      int width,
+      double[] scores,
+      int scoresOffset,
+      int count) {
+    write(series, state, x, offset, width);
+  }
+
+  /**
+   * Copies the {@code count} scores kept with the row of step {@code step} (the series' {@code
+   * step}-th event, from 0) into {@code out}; returns false when that row is gone or has none.
+   */
+  default boolean scores(String series, long step, double[] out, int count) {
+    return false;
+  }
+
   /** Keeps nothing: a swap resets the series. */
   RecentInputs NONE =
       new RecentInputs() {

@@ -7,6 +7,7 @@ import io.stepcast.config.TopologySpec.OnSwap;
 import io.stepcast.features.Event;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.features.Rejection;
+import io.stepcast.features.SeriesCalendar;
 import io.stepcast.model.ModelException;
 import io.stepcast.model.StepModel;
 import io.stepcast.model.Stepper;
@@ -48,6 +49,17 @@ public final class StepEngine implements AutoCloseable {
   private final int recentCapacity;
   private final boolean keepRecent;
   private final int width;
+  private final SeriesCalendar calendar;
+  private final int targets;
+  private final int[] horizons;
+  private final int outputs;
+  private final boolean multi;
+  private final double[] slotActuals;
+  private final double[] slotForecasts;
+  private final double[] pastForecasts;
+  private final double[] pastActuals;
+  private final long[] forTimes;
+  private final double[] scores;
   private final int maxBatch;
   private final RecentInputs recent;
   private final StepListener listener;
@@ -115,8 +127,21 @@ public final class StepEngine implements AutoCloseable {
     this.carryForward = spec.policies().missing() == MissingPolicy.CARRY_FORWARD;
     this.burnInOnSwap = spec.model().onSwap() == OnSwap.BURN_IN;
     this.recentCapacity = spec.model().ringBuffer();
-    this.keepRecent = burnInOnSwap && recentCapacity > 0 && recent != RecentInputs.NONE;
+    this.targets = pipeline.targetCount();
+    this.horizons = pipeline.horizons();
+    this.outputs = pipeline.outputCount();
+    this.multi = outputs > 1;
+    // Several outputs keep rows to score horizons with, whatever the swap policy.
+    this.keepRecent =
+        recent != RecentInputs.NONE && ((burnInOnSwap && recentCapacity > 0) || multi);
     this.width = pipeline.width();
+    this.calendar = SeriesCalendar.of(spec);
+    this.slotActuals = new double[maxBatch * targets];
+    this.slotForecasts = new double[maxBatch * outputs];
+    this.pastForecasts = new double[maxBatch * outputs];
+    this.pastActuals = new double[maxBatch * outputs];
+    this.forTimes = new long[maxBatch * horizons.length];
+    this.scores = new double[targets + outputs];
     this.maxBatch = maxBatch;
     this.recent = recent;
     this.listener = listener;
@@ -175,6 +200,15 @@ public final class StepEngine implements AutoCloseable {
               + next.inputSize()
               + " features, the pipeline computes "
               + width);
+    }
+    if (next.outputSize() != outputs) {
+      throw new IllegalArgumentException(
+          "model "
+              + next.version()
+              + " has "
+              + next.outputSize()
+              + " outputs, the pipeline forecasts "
+              + pipeline.outputNames());
     }
     closeStepper();
     model = next;
@@ -281,6 +315,9 @@ public final class StepEngine implements AutoCloseable {
         }
       }
     }
+    if (multi) {
+      scoreHorizons(id, ev, observed, st, slot);
+    }
     if (!st.madeBy(modelId)) {
       rebuild(id, st);
     }
@@ -289,12 +326,19 @@ public final class StepEngine implements AutoCloseable {
     for (int i = 0; i < stateSizes.length; i++) {
       System.arraycopy(st.states()[i], 0, states[i], slot * stateSizes[i], stateSizes[i]);
     }
-    if (keepRecent) {
-      recent.write(id, st, x, off, width);
-    } else if (st.legacyRows() > 0) {
-      st.dropLegacyRows();
+    if (!multi) {
+      keepRow(id, st, off, slot);
     }
     pipeline.remember(ev, st);
+    if (multi) {
+      long previous = st.lastIntervalMs() > 0 ? ev.timeMillis() - st.lastIntervalMs() : 0;
+      for (int k = 0; k < horizons.length; k++) {
+        forTimes[slot * horizons.length + k] =
+            st.lastIntervalMs() > 0
+                ? calendar.ahead(previous, ev.timeMillis(), horizons[k])
+                : SeriesCalendar.UNKNOWN;
+      }
+    }
     ids[slot] = id;
     slotStates[slot] = st;
     eventTime[slot] = ev.timeMillis();
@@ -355,7 +399,85 @@ public final class StepEngine implements AutoCloseable {
       }
       double f = pipeline.forecast(y[s * outputSize], base[s]);
       forecast[s] = f;
+      if (multi) {
+        finishOutputs(s, st);
+      }
       st.advance(modelId, f);
+    }
+  }
+
+  /**
+   * Maps every output of a slot to its target's units, keeps the row with the actuals and the
+   * forecasts (before the state counts this step) and the further targets' next-event forecasts.
+   */
+  private void finishOutputs(int s, SeriesState st) {
+    int h = horizons.length;
+    for (int j = 0; j < targets; j++) {
+      // Forecasts build on what the series stepped on (a held first target: its forecast); the
+      // row keeps what was observed, which persistence h events later is scored with.
+      double current = j == 0 ? base[s] : slotActuals[s * targets + j];
+      scores[j] = slotActuals[s * targets + j];
+      for (int k = 0; k < h; k++) {
+        int o = j * h + k;
+        double f = pipeline.forecast(j, y[s * outputSize + o], current);
+        slotForecasts[s * outputs + o] = f;
+        scores[targets + o] = f;
+      }
+    }
+    keepRow(ids[s], st, s * width, s);
+    if (targets > 1) {
+      for (int j = 1; j < targets; j++) {
+        scores[j - 1] = slotForecasts[s * outputs + j * h];
+      }
+      st.alsoForecasts(scores, 0, targets - 1);
+    }
+  }
+
+  /**
+   * Keeps the slot's input row for burn-in (with several outputs, with the actuals and forecasts in
+   * {@link #scores}), or drops a format v1 ring when rows are not kept.
+   */
+  private void keepRow(String id, SeriesState st, int off, int slot) {
+    if (keepRecent) {
+      if (multi) {
+        recent.write(id, st, x, off, width, scores, 0, targets + outputs);
+      } else {
+        recent.write(id, st, x, off, width);
+      }
+    } else if (st.legacyRows() > 0) {
+      st.dropLegacyRows();
+    }
+  }
+
+  /**
+   * Scores, for every target and horizon h, the forecast made h events ago against this event's
+   * actual value (and persistence: the actual h events ago), from the rows kept with the scores.
+   */
+  private void scoreHorizons(String id, Event ev, double observed, SeriesState st, int slot) {
+    int h = horizons.length;
+    // The first target as observed, also when policies.anomaly holds it (the event then steps on
+    // the forecast instead).
+    slotActuals[slot * targets] = observed;
+    for (int j = 1; j < targets; j++) {
+      slotActuals[slot * targets + j] = pipeline.target(ev, j);
+    }
+    for (int k = 0; k < h; k++) {
+      long step = st.steps() - horizons[k];
+      boolean got = step >= 0 && recent.scores(id, step, scores, targets + outputs);
+      for (int j = 0; j < targets; j++) {
+        int o = slot * outputs + j * h + k;
+        if (got) {
+          double a = slotActuals[slot * targets + j];
+          pastActuals[o] = scores[j];
+          pastForecasts[o] = scores[targets + j * h + k];
+          if (!Double.isNaN(pastForecasts[o])) {
+            listener.scoredHorizon(j, k, Math.abs(a - pastForecasts[o]), Math.abs(a - scores[j]));
+          }
+        } else {
+          pastActuals[o] = Double.NaN;
+          pastForecasts[o] = Double.NaN;
+        }
+      }
     }
   }
 
@@ -435,6 +557,52 @@ public final class StepEngine implements AutoCloseable {
     return previousActual[slot];
   }
 
+  /** Whether the pipeline forecasts more than one target or horizon. */
+  public boolean multiOutput() {
+    return multi;
+  }
+
+  /** Number of targets. */
+  public int targetCount() {
+    return targets;
+  }
+
+  /** Number of horizons. */
+  public int horizonCount() {
+    return horizons.length;
+  }
+
+  /** The value of target {@code j} in the slot's event (several outputs only). */
+  public double actual(int slot, int j) {
+    return slotActuals[slot * targets + j];
+  }
+
+  /** The forecast of target {@code j} at the {@code k}-th horizon made at this event. */
+  public double forecast(int slot, int j, int k) {
+    return slotForecasts[slot * outputs + j * horizons.length + k];
+  }
+
+  /**
+   * The forecast of target {@code j} at the {@code k}-th horizon made {@code horizon(k)} events
+   * before this one, which this event labels (NaN: none kept).
+   */
+  public double pastForecast(int slot, int j, int k) {
+    return pastForecasts[slot * outputs + j * horizons.length + k];
+  }
+
+  /** Target {@code j}'s value {@code horizon(k)} events before this one (NaN: none kept). */
+  public double pastActual(int slot, int j, int k) {
+    return pastActuals[slot * outputs + j * horizons.length + k];
+  }
+
+  /**
+   * The time the {@code k}-th horizon's forecasts are for, on the series' calendar; {@link
+   * SeriesCalendar#UNKNOWN} before the series has an interval.
+   */
+  public long forTime(int slot, int k) {
+    return forTimes[slot * horizons.length + k];
+  }
+
   /** Whether the slot's state is warm: it has absorbed at least the model's burn-in length. */
   public boolean warm(int slot) {
     return slotStates[slot].modelSteps() >= burnIn;
@@ -464,13 +632,16 @@ public final class StepEngine implements AutoCloseable {
 
   /**
    * Rolls {@code steps} forecasts forward from a copy of a live state without changing it: each
-   * step feeds the previous forecast back as the next event's target, with the input fields carried
-   * forward and the time advanced by the series' last interval. The first forecast is the one the
-   * series made at its last event. Nothing is scored, recorded or reported.
+   * step feeds the previous forecasts back as the next event's targets, with the input fields
+   * carried forward and the time advanced by the series' last interval on its calendar ({@code
+   * timestamp.calendar}). The first forecasts are the ones the series made at its last event.
+   * Nothing is scored, recorded or reported.
    *
-   * @param times receives the time each forecast is for
-   * @param forecasts receives the forecasts; both at least {@code steps} long
-   * @return the number of forecasts written (fewer than {@code steps} once one is not a number)
+   * @param times receives the time each step is for
+   * @param forecasts receives the forecasts, {@link #targetCount()} per step: {@code forecasts[k *
+   *     targetCount() + j]} is target {@code j} at step {@code k + 1}; at least {@code steps *
+   *     targetCount()} long
+   * @return the number of steps written (fewer than {@code steps} once a forecast is not a number)
    */
   public int roll(String id, SeriesState live, int steps, long[] times, double[] forecasts) {
     requireModel();
@@ -483,27 +654,45 @@ public final class StepEngine implements AutoCloseable {
     for (int i = 0; i < fields.length; i++) {
       fields[i] = carried[i];
     }
+    int alsoFrom = fields.length - (targets - 1);
+    long last = st.lastEventTime();
     long interval = st.lastIntervalMs() > 0 ? st.lastIntervalMs() : 1;
-    long time = st.lastEventTime();
-    double f = st.lastForecast();
+    double[] f = new double[targets];
+    f[0] = st.lastForecast();
+    for (int j = 1; j < targets; j++) {
+      f[j] = st.alsoForecast(j - 1);
+    }
     if (!st.madeBy(modelId)) {
       // A state made by another model means nothing to this one: roll from a reset state.
       st.resetRecurrent(modelId, stateSizes);
     }
+    int h = horizons.length;
     int n = 0;
     for (int k = 0; k < steps; k++) {
-      time += interval;
+      long time = calendar.ahead(last - interval, last, k + 1);
+      if (time == SeriesCalendar.UNKNOWN) {
+        time = last + (k + 1) * interval;
+      }
       times[k] = time;
-      forecasts[k] = f;
+      boolean finite = true;
+      for (int j = 0; j < targets; j++) {
+        forecasts[k * targets + j] = f[j];
+        finite &= !Double.isNaN(f[j]);
+      }
       n++;
-      if (k == steps - 1 || Double.isNaN(f)) {
+      if (k == steps - 1 || !finite) {
         break;
       }
-      Event e = Event.of(id, time, f, fields);
+      for (int j = 1; j < targets; j++) {
+        fields[alsoFrom + j - 1] = f[j];
+      }
+      Event e = Event.of(id, time, f[0], fields);
       pipeline.features(e, st, x, 0);
       step(1, x, st.states(), y1);
       pipeline.remember(e, st);
-      f = pipeline.forecast(y1[0], f);
+      for (int j = 0; j < targets; j++) {
+        f[j] = pipeline.forecast(j, y1[j * h], f[j]);
+      }
     }
     return n;
   }

@@ -14,6 +14,14 @@ public interface StepListener {
   default void scored(double absError, double absErrorPersistence) {}
 
   /**
+   * With several targets or horizons: the forecast of target {@code target} at the {@code
+   * horizon}-th horizon, made that many events ago, was scored against this event's actual value:
+   * its absolute error and persistence's (the actual that many events ago).
+   */
+  default void scoredHorizon(
+      int target, int horizon, double absError, double absErrorPersistence) {}
+
+  /**
    * A warm series' actual was inside ({@code inside}) or outside the interval of level index {@code
    * level} (the spec's order) around the forecast it scores.
    */

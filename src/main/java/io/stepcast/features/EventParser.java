@@ -86,6 +86,8 @@ public final class EventParser {
   private final double[] max;
   private final double targetMin;
   private final double targetMax;
+  private final int alsoFrom;
+  private final boolean[] positive;
   private final long earliest;
   private final long maxAhead;
   private final LongSupplier clock;
@@ -152,6 +154,17 @@ public final class EventParser {
           max[slot] = bound(f.max(), Double.POSITIVE_INFINITY);
         }
       }
+    }
+    // Further targets (target.also) are the last fields: missing, they are treated as the target
+    // is (never carried forward), and log_return needs them positive.
+    List<TopologySpec.AlsoTarget> also = spec.target().also();
+    this.alsoFrom = inputFields.size() - also.size();
+    this.positive = new boolean[inputFields.size()];
+    for (int j = 0; j < also.size(); j++) {
+      TopologySpec.AlsoTarget a = also.get(j);
+      min[alsoFrom + j] = bound(a.min(), Double.NEGATIVE_INFINITY);
+      max[alsoFrom + j] = bound(a.max(), Double.POSITIVE_INFINITY);
+      positive[alsoFrom + j] = a.transformOrNone() == TopologySpec.TargetTransform.LOG_RETURN;
     }
   }
 
@@ -223,6 +236,14 @@ public final class EventParser {
           ? result.reject(Rejection.MISSING_FIELD, msg)
           : result.skip(Rejection.MISSING_FIELD, msg);
     }
+    for (int i = alsoFrom; i < seen.length; i++) {
+      if (!seen[i]) {
+        String msg = "target field '" + inputFields.get(i) + "' is missing";
+        return missing == MissingPolicy.REJECT
+            ? result.reject(Rejection.MISSING_FIELD, msg)
+            : result.skip(Rejection.MISSING_FIELD, msg);
+      }
+    }
     // Ranges after the types: a record with a string where a number belongs is non_numeric,
     // whatever its other values.
     if (event.target < targetMin || event.target > targetMax) {
@@ -242,6 +263,17 @@ public final class EventParser {
               + "' is "
               + event.target
               + ", but log_return needs positive values");
+    }
+    for (int i = alsoFrom; i < seen.length; i++) {
+      if (positive[i] && event.fields[i] <= 0) {
+        return result.reject(
+            Rejection.NOT_POSITIVE,
+            "target field '"
+                + inputFields.get(i)
+                + "' is "
+                + event.fields[i]
+                + ", but log_return needs positive values");
+      }
     }
     if (missing != MissingPolicy.CARRY_FORWARD) {
       for (int i = 0; i < seen.length; i++) {

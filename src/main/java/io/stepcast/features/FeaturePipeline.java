@@ -15,8 +15,11 @@ import java.util.Locale;
  * run this same code, so there is no training/serving skew.
  *
  * <p>Columns of {@code x}, in order: the (transformed) target; each {@code field} feature; each
- * {@code calendar} feature as a sine and a cosine of {@code 2 pi phase}; the hours since the
- * previous event. The phase in {@code [0, 1)} of each calendar encoding, in the spec's time zone:
+ * further target ({@code target.also}, transformed like the first); each {@code calendar} feature
+ * as a sine and a cosine of {@code 2 pi phase}; the hours since the previous event. A further
+ * target's previous value is the one the series remembers as an input field (float32), so the
+ * trainer and the server transform it alike. The phase in {@code [0, 1)} of each calendar encoding,
+ * in the spec's time zone:
  *
  * <pre>
  * hour_of_day    (hour + minute / 60) / 24
@@ -25,17 +28,23 @@ import java.util.Locale;
  * month_of_year  (month - 1 + (dayOfMonth - 1 + hour / 24) / daysInMonth) / 12   January = 1
  * </pre>
  *
- * The model predicts the transformed target of the next event ({@link #label}); {@link #forecast}
- * maps that back to the target's own units. Scaling is not done here: it lives inside the ONNX
- * graph.
+ * The model predicts, for every target and every horizon {@code h} (events ahead), the target's
+ * value {@code h} events ahead transformed against its current value ({@link #label}), in the order
+ * of {@link #outputNames}: target-major, horizons ascending; {@link #forecast} maps an output back
+ * to the target's own units. Scaling is not done here: it lives inside the ONNX graph.
  */
 public final class FeaturePipeline {
   private static final double TWO_PI = 2 * Math.PI;
   private static final double HOUR_MS = 3_600_000.0;
 
   private final TargetTransform transform;
+  private final TargetTransform[] transforms;
+  private final List<String> targetNames;
+  private final int[] horizons;
+  private final List<String> outputNames;
   private final List<String> columns;
   private final int fieldCount;
+  private final int featureFieldCount;
   private final TopologySpec.CalendarFeature[] calendar;
   private final boolean timeSincePrevious;
   private final ZoneId zone;
@@ -50,7 +59,29 @@ public final class FeaturePipeline {
             ? t
             : t + ":" + transform.name().toLowerCase(Locale.ROOT));
     List<String> fields = inputFields(spec);
-    cols.addAll(fields);
+    int featureFields = fields.size() - spec.target().also().size();
+    cols.addAll(fields.subList(0, featureFields));
+    List<String> names = new ArrayList<>();
+    names.add(t);
+    List<TargetTransform> tf = new ArrayList<>();
+    tf.add(transform);
+    for (TopologySpec.AlsoTarget a : spec.target().also()) {
+      TargetTransform at = a.transformOrNone();
+      cols.add(at == TargetTransform.NONE ? a.field() : a.field() + ":" + lower(at));
+      names.add(a.field());
+      tf.add(at);
+    }
+    this.targetNames = List.copyOf(names);
+    this.transforms = tf.toArray(new TargetTransform[0]);
+    this.horizons = spec.target().horizons().stream().mapToInt(Integer::intValue).toArray();
+    List<String> outs = new ArrayList<>();
+    for (String n : names) {
+      for (int h : horizons) {
+        outs.add(n + "@" + h);
+      }
+    }
+    this.outputNames = List.copyOf(outs);
+    this.featureFieldCount = featureFields;
     List<TopologySpec.CalendarFeature> cal = new ArrayList<>();
     boolean dt = false;
     for (Feature f : spec.features()) {
@@ -74,7 +105,10 @@ public final class FeaturePipeline {
     this.timeSincePrevious = dt;
   }
 
-  /** The numeric input fields (besides the target) in feature order. */
+  /**
+   * The numeric fields of an event besides the target, as {@link Event#fields()} holds them: the
+   * field features in feature order, then the further targets ({@code target.also}).
+   */
   public static List<String> inputFields(TopologySpec spec) {
     List<String> out = new ArrayList<>();
     for (Feature f : spec.features()) {
@@ -82,7 +116,68 @@ public final class FeaturePipeline {
         out.add(f.field());
       }
     }
+    for (TopologySpec.AlsoTarget a : spec.target().also()) {
+      out.add(a.field());
+    }
     return List.copyOf(out);
+  }
+
+  private static String lower(TargetTransform t) {
+    return t.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The targets' names, the first being {@code target.field}. */
+  public List<String> targetNames() {
+    return targetNames;
+  }
+
+  /** The targets' transform ids ({@code none}, {@code difference}, {@code log_return}). */
+  public List<String> transformIds() {
+    List<String> out = new ArrayList<>(transforms.length);
+    for (TargetTransform t : transforms) {
+      out.add(lower(t));
+    }
+    return List.copyOf(out);
+  }
+
+  /** Number of targets. */
+  public int targetCount() {
+    return transforms.length;
+  }
+
+  /** The transform of target {@code j}. */
+  public TargetTransform transform(int j) {
+    return transforms[j];
+  }
+
+  /** The horizons, in events ahead, ascending from 1. */
+  public int[] horizons() {
+    return horizons.clone();
+  }
+
+  /** Number of horizons. */
+  public int horizonCount() {
+    return horizons.length;
+  }
+
+  /** Horizon {@code k} in events ahead. */
+  public int horizon(int k) {
+    return horizons[k];
+  }
+
+  /** Number of model outputs: targets times horizons. */
+  public int outputCount() {
+    return outputNames.size();
+  }
+
+  /** The names of the model's outputs, {@code target@horizon}, target-major. */
+  public List<String> outputNames() {
+    return outputNames;
+  }
+
+  /** The value of target {@code j} in event {@code e}, in its own units. */
+  public double target(Event e, int j) {
+    return j == 0 ? e.target : e.fields[featureFieldCount + j - 1];
   }
 
   /** Names of the columns of {@code x}; a model must list exactly these. */
@@ -131,8 +226,13 @@ public final class FeaturePipeline {
     boolean prev = memory.hasPrevious();
     x[offset] = (float) transformed(e.target, prev ? memory.previousTarget() : Double.NaN);
     int j = offset + 1;
-    for (int i = 0; i < fieldCount; i++) {
+    for (int i = 0; i < featureFieldCount; i++) {
       x[j++] = (float) e.fields[i];
+    }
+    for (int i = featureFieldCount; i < fieldCount; i++) {
+      TargetTransform tf = transforms[i - featureFieldCount + 1];
+      double previous = prev ? memory.lastFields()[i] : Double.NaN;
+      x[j++] = (float) transformed(tf, e.fields[i], previous);
     }
     if (calendar.length > 0) {
       ZonedDateTime t = Instant.ofEpochMilli(e.timeMillis).atZone(zone);
@@ -154,6 +254,10 @@ public final class FeaturePipeline {
 
   /** The transformed target for {@code value} following {@code previous} (NaN: first event). */
   public double transformed(double value, double previous) {
+    return transformed(transform, value, previous);
+  }
+
+  private static double transformed(TargetTransform transform, double value, double previous) {
     switch (transform) {
       case DIFFERENCE:
         return Double.isNaN(previous) ? 0.0 : value - previous;
@@ -170,8 +274,25 @@ public final class FeaturePipeline {
     return transformed(next, current);
   }
 
+  /**
+   * The training label of target {@code j} at an event: its value {@code h} events later ({@code
+   * later}) transformed against the current one.
+   */
+  public double label(int j, double later, double current) {
+    return transformed(transforms[j], later, current);
+  }
+
   /** Maps a model output back to a forecast of the next target, in the target's own units. */
   public double forecast(double y, double current) {
+    return forecast(transform, y, current);
+  }
+
+  /** Maps a model output of target {@code j} back to a forecast in that target's own units. */
+  public double forecast(int j, double y, double current) {
+    return forecast(transforms[j], y, current);
+  }
+
+  private static double forecast(TargetTransform transform, double y, double current) {
     switch (transform) {
       case DIFFERENCE:
         return current + y;

@@ -6,13 +6,26 @@ import java.util.List;
 /**
  * Runs a series' events through the feature pipeline the way the server does, giving the input rows
  * {@code x} and the labels {@code y} (the next event's transformed target) the trainer learns from.
- * The last event has no label, so a series of n events gives n-1 rows.
+ * The last event has no label, so a series of n events gives n-1 rows. With several targets or
+ * horizons a row's labels are every target {@code h} events later for every horizon {@code h}
+ * ({@link FeaturePipeline#outputNames} order); a label past the series' end is NaN (the trainer
+ * masks it out).
  */
 public final class SeriesReplay {
   private SeriesReplay() {}
 
-  /** Feature rows and labels of one series. {@code targets[t]} is event t's raw target. */
-  public record Rows(float[][] x, float[][] y, double[] targets, long[] times) {}
+  /**
+   * Feature rows and labels of one series. {@code targets[t]} is event t's raw (first) target;
+   * {@code allTargets[j][t]} event t's target {@code j}.
+   */
+  public record Rows(
+      float[][] x, float[][] y, double[] targets, long[] times, double[][] allTargets) {
+
+    /** Rows of a single-target series. */
+    public Rows(float[][] x, float[][] y, double[] targets, long[] times) {
+      this(x, y, targets, times, new double[][] {targets});
+    }
+  }
 
   /** Computes the rows of a time-ordered list of events of one series. */
   public static Rows rows(FeaturePipeline pipeline, List<Event> events) {
@@ -20,22 +33,37 @@ public final class SeriesReplay {
     int m = Math.max(0, n - 1);
     float[][] x = new float[m][];
     float[][] y = new float[m][];
-    double[] targets = new double[n];
+    int targetCount = pipeline.targetCount();
+    int[] horizons = pipeline.horizons();
+    double[][] all = new double[targetCount][n];
     long[] times = new long[n];
     Memory memory = new Memory(events.isEmpty() ? 0 : events.get(0).fields.length);
     for (int t = 0; t < n; t++) {
       Event e = events.get(t);
-      targets[t] = e.target;
+      for (int j = 0; j < targetCount; j++) {
+        all[j][t] = pipeline.target(e, j);
+      }
       times[t] = e.timeMillis;
+    }
+    for (int t = 0; t < n; t++) {
+      Event e = events.get(t);
       if (t < m) {
         float[] row = new float[pipeline.width()];
         pipeline.features(e, memory, row);
         x[t] = row;
-        y[t] = new float[] {(float) pipeline.label(events.get(t + 1).target, e.target)};
+        float[] labels = new float[targetCount * horizons.length];
+        for (int j = 0; j < targetCount; j++) {
+          for (int k = 0; k < horizons.length; k++) {
+            int later = t + horizons[k];
+            labels[j * horizons.length + k] =
+                later < n ? (float) pipeline.label(j, all[j][later], all[j][t]) : Float.NaN;
+          }
+        }
+        y[t] = labels;
       }
       pipeline.remember(e, memory);
     }
-    return new Rows(x, y, targets, times);
+    return new Rows(x, y, all[0], times, all);
   }
 
   /** A plain in-memory {@link FeaturePipeline.MutableMemory}. */

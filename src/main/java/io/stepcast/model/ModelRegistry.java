@@ -107,6 +107,8 @@ public final class ModelRegistry implements AutoCloseable {
   private final List<String> columns;
   private final String target;
   private final String transform;
+  private final List<ModelSpec.TargetSpec> targets;
+  private final List<Integer> horizons;
   private final ExecutionConfig execution;
   private final Listener listener;
   private final String pin;
@@ -140,10 +142,36 @@ public final class ModelRegistry implements AutoCloseable {
       ExecutionConfig execution,
       Listener listener,
       String pin) {
+    this(
+        pipeline,
+        columns,
+        List.of(new ModelSpec.TargetSpec(target, transform)),
+        List.of(1),
+        execution,
+        listener,
+        pin);
+  }
+
+  /**
+   * A registry for a pipeline that forecasts several targets or horizons.
+   *
+   * @param targets the targets with their transforms, in output order (the first is the target)
+   * @param horizons the horizons in events ahead, ascending from 1
+   */
+  public ModelRegistry(
+      String pipeline,
+      List<String> columns,
+      List<ModelSpec.TargetSpec> targets,
+      List<Integer> horizons,
+      ExecutionConfig execution,
+      Listener listener,
+      String pin) {
     this.pipeline = pipeline;
     this.columns = List.copyOf(columns);
-    this.target = target;
-    this.transform = transform;
+    this.targets = List.copyOf(targets);
+    this.horizons = List.copyOf(horizons);
+    this.target = this.targets.get(0).name();
+    this.transform = this.targets.get(0).transform();
     this.execution = execution;
     this.listener = Objects.requireNonNull(listener);
     this.pin = pin == null || pin.isBlank() ? null : pin;
@@ -413,8 +441,23 @@ public final class ModelRegistry implements AutoCloseable {
           + transform
           + "'";
     }
-    if (spec.outputSize() != 1) {
-      return "the model has " + spec.outputSize() + " outputs; stepcast forecasts one target";
+    if (spec.outputs() == null) {
+      return "the model has "
+          + spec.outputSize()
+          + " outputs but names no targets and horizons for them; the pipeline forecasts "
+          + targets.size() * horizons.size();
+    }
+    if (!targets.equals(spec.targets())) {
+      return "the model forecasts targets "
+          + spec.targets()
+          + " but the pipeline's targets are "
+          + targets;
+    }
+    if (!horizons.equals(spec.horizons())) {
+      return "the model forecasts horizons "
+          + spec.horizons()
+          + " but the pipeline's are "
+          + horizons;
     }
     return null;
   }

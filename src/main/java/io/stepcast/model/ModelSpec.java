@@ -50,6 +50,15 @@ import java.util.Set;
  * @param golden a short input sequence from zero state and the outputs the trainer expects; checked
  *     when the model is loaded (may be null only before the builder fills it in)
  * @param createdAt ISO-8601 creation time, may be null
+ * @param targets every target the model forecasts, with its transform, in output order; the first
+ *     is {@code target} (null in the JSON: that one alone; null here only for an older spec with
+ *     unnamed outputs, see {@code outputs})
+ * @param horizons how many events ahead each target is forecast, ascending from 1 (null in the
+ *     JSON: {@code [1]}; null here as {@code targets})
+ * @param outputs the name of every column of {@code y}, {@code target@horizon}, target-major:
+ *     column {@code j * horizons.size() + k} is target {@code j} at horizon {@code horizons[k]}
+ *     (derived; when given it must match; null for an older spec whose {@code outputSize} is not
+ *     its targets times horizons)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -69,7 +78,10 @@ public record ModelSpec(
     int burnIn,
     Map<String, Double> training,
     GoldenVectors golden,
-    String createdAt) {
+    String createdAt,
+    List<TargetSpec> targets,
+    List<Integer> horizons,
+    List<String> outputs) {
 
   /** The {@code metadata_props} key that holds the spec JSON. */
   public static final String METADATA_KEY = "stepcast.spec";
@@ -131,6 +143,66 @@ public record ModelSpec(
             "spec field 'states' has a duplicate or reserved name '" + s.name() + "'");
       }
     }
+    // A spec from before several targets and horizons names neither; its outputs are unnamed then
+    // unless there is one (a serving registry refuses any other count for such a model).
+    boolean explicit =
+        (targets != null && !targets.isEmpty()) || (horizons != null && !horizons.isEmpty());
+    targets =
+        targets == null || targets.isEmpty()
+            ? List.of(new TargetSpec(target, targetTransform))
+            : List.copyOf(targets);
+    TargetSpec first = targets.get(0);
+    if (!first.name().equals(target) || !first.transform().equals(targetTransform)) {
+      throw new IllegalArgumentException(
+          "spec field 'targets' must start with the target '"
+              + target
+              + "' ("
+              + targetTransform
+              + "), got '"
+              + first.name()
+              + "' ("
+              + first.transform()
+              + ")");
+    }
+    Set<String> targetNames = new HashSet<>();
+    for (TargetSpec t : targets) {
+      if (!targetNames.add(t.name())) {
+        throw new IllegalArgumentException(
+            "spec field 'targets' names '" + t.name() + "' more than once");
+      }
+    }
+    horizons = horizons == null || horizons.isEmpty() ? List.of(1) : List.copyOf(horizons);
+    int previous = 0;
+    for (Integer h : horizons) {
+      if (h == null || h <= previous || (previous == 0 && h != 1)) {
+        throw new IllegalArgumentException(
+            "spec field 'horizons' must ascend strictly from 1, got " + horizons);
+      }
+      previous = h;
+    }
+    boolean named = outputSize == targets.size() * horizons.size();
+    if (explicit && !named) {
+      throw new IllegalArgumentException(
+          "spec field 'outputSize' is "
+              + outputSize
+              + ", but "
+              + targets.size()
+              + " targets x "
+              + horizons.size()
+              + " horizons make "
+              + targets.size() * horizons.size()
+              + " outputs");
+    }
+    List<String> derived = named ? outputNames(targets, horizons) : null;
+    if (outputs != null && !outputs.isEmpty() && !outputs.equals(derived)) {
+      throw new IllegalArgumentException(
+          "spec field 'outputs' is " + outputs + ", the targets and horizons give " + derived);
+    }
+    outputs = derived;
+    if (!named) {
+      targets = null;
+      horizons = null;
+    }
     if (burnIn < 0) {
       throw new IllegalArgumentException("spec field 'burnIn' must be >= 0, got " + burnIn);
     }
@@ -139,6 +211,25 @@ public record ModelSpec(
     if (golden != null) {
       golden.checkSizes(inputSize, outputSize);
     }
+  }
+
+  /**
+   * The names of the columns of {@code y} for these targets and horizons, target-major: {@code
+   * temperature@1, temperature@6, wind@1, wind@6}.
+   */
+  public static List<String> outputNames(List<TargetSpec> targets, List<Integer> horizons) {
+    List<String> out = new ArrayList<>(targets.size() * horizons.size());
+    for (TargetSpec t : targets) {
+      for (int h : horizons) {
+        out.add(t.name() + "@" + h);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** The column of {@code y} that holds target {@code j} at the {@code k}-th horizon. */
+  public int outputIndex(int j, int k) {
+    return j * (horizons == null ? 1 : horizons.size()) + k;
   }
 
   /** The state tensors stepcast's own builder writes: {@code h, c} for LSTM, {@code h} for GRU. */
@@ -204,6 +295,38 @@ public record ModelSpec(
   private static void requirePositive(String field, int value) {
     if (value < 1) {
       throw new IllegalArgumentException("spec field '" + field + "' must be >= 1, got " + value);
+    }
+  }
+
+  /**
+   * One target of the model and how {@code y} relates to it: {@code none} (the value h events
+   * ahead), {@code difference} (that value minus the current one) or {@code log_return} (the log of
+   * their ratio).
+   */
+  public record TargetSpec(String name, String transform) {
+
+    /** Targets from parallel lists of names and transform ids. */
+    public static List<TargetSpec> list(List<String> names, List<String> transforms) {
+      List<TargetSpec> out = new ArrayList<>(names.size());
+      for (int j = 0; j < names.size(); j++) {
+        out.add(new TargetSpec(names.get(j), transforms.get(j)));
+      }
+      return List.copyOf(out);
+    }
+
+    /** Checks the name and normalises the transform ({@code none} when null). */
+    public TargetSpec {
+      requireText("targets[].name", name);
+      transform = transform == null ? "none" : transform.toLowerCase(Locale.ROOT).trim();
+      if (!TARGET_TRANSFORMS.contains(transform)) {
+        throw new IllegalArgumentException(
+            "spec field 'targets["
+                + name
+                + "].transform' is '"
+                + transform
+                + "', expected one of "
+                + TARGET_TRANSFORMS);
+      }
     }
   }
 
@@ -300,6 +423,8 @@ public record ModelSpec(
     private Map<String, Double> training = new LinkedHashMap<>();
     private GoldenVectors golden;
     private String createdAt;
+    private List<TargetSpec> targets;
+    private List<Integer> horizons;
 
     private Builder() {}
 
@@ -320,6 +445,8 @@ public record ModelSpec(
       training = new LinkedHashMap<>(s.training);
       golden = s.golden;
       createdAt = s.createdAt;
+      targets = s.targets;
+      horizons = s.horizons;
     }
 
     /** Sets {@code specVersion}. */
@@ -366,6 +493,22 @@ public record ModelSpec(
     public Builder target(String name, String transform) {
       target = name;
       targetTransform = transform;
+      if (targets != null && targets.size() == 1) {
+        targets = null;
+      }
+      return this;
+    }
+
+    /**
+     * Sets every target (the first is also {@code target}) and the horizons, and {@code outputSize}
+     * to their product.
+     */
+    public Builder outputs(List<TargetSpec> allTargets, List<Integer> allHorizons) {
+      targets = List.copyOf(allTargets);
+      horizons = List.copyOf(allHorizons);
+      target = targets.get(0).name();
+      targetTransform = targets.get(0).transform();
+      outputSize = targets.size() * horizons.size();
       return this;
     }
 
@@ -423,7 +566,10 @@ public record ModelSpec(
           burnIn,
           training,
           golden,
-          createdAt);
+          createdAt,
+          targets,
+          horizons,
+          null);
     }
   }
 }

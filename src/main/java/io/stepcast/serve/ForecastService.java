@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.stepcast.config.ConfigException;
 import io.stepcast.config.TopologySpec;
+import io.stepcast.features.FeaturePipeline;
 import io.stepcast.kafka.ClusterPreflight;
 import io.stepcast.kafka.ModelTopic;
 import io.stepcast.kafka.Topics;
@@ -129,7 +130,10 @@ public final class ForecastService implements AutoCloseable {
       Topics.ensure(a, t.deadLetter(), t.partitions(), t.replicationFactor(), Map.of());
       ModelTopic.ensure(a, o.bootstrapServers(), t.model(), t.replicationFactor());
     }
-    this.metrics = new PipelineMetrics(spec.name(), spec.intervals().levels());
+    FeaturePipeline outputs = new FeaturePipeline(spec);
+    this.metrics =
+        new PipelineMetrics(
+            spec.name(), spec.intervals().levels(), outputs.targetNames(), outputs.horizons());
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     prometheus.config().commonTags("application", "stepcast");
     PrometheusConventions.configure(prometheus);

@@ -11,11 +11,11 @@ import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ModelCandidate;
 import io.stepcast.model.ModelDirectoryWatcher;
 import io.stepcast.model.ModelRegistry;
+import io.stepcast.model.ModelSpec;
 import io.stepcast.model.SourceHealth;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -40,11 +40,12 @@ public final class ModelSources implements AutoCloseable {
    */
   public static ModelRegistry registry(
       TopologySpec spec, ExecutionConfig execution, ModelRegistry.Listener listener) {
+    FeaturePipeline pipeline = new FeaturePipeline(spec);
     return new ModelRegistry(
         spec.name(),
-        new FeaturePipeline(spec).columns(),
-        spec.target().field(),
-        spec.target().transform().name().toLowerCase(Locale.ROOT),
+        pipeline.columns(),
+        ModelSpec.TargetSpec.list(pipeline.targetNames(), pipeline.transformIds()),
+        spec.target().horizons(),
         execution,
         listener,
         spec.model().pin());

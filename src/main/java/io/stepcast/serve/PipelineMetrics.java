@@ -46,6 +46,10 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   };
 
   private final String pipeline;
+  private final List<String> targets;
+  private final int[] horizons;
+  private DistributionSummary[] horizonError;
+  private DistributionSummary[] horizonErrorPersistence;
   private final List<Double> levels;
   private Counter forecasts;
   private Counter[] inside;
@@ -64,13 +68,25 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   private final Map<String, Long> seriesByTask = new ConcurrentHashMap<>();
 
   public PipelineMetrics(String pipeline) {
-    this(pipeline, List.of());
+    this(pipeline, List.of(), List.of(), new int[0]);
   }
 
   /** Meters for a pipeline with prediction intervals at {@code levels}. */
   public PipelineMetrics(String pipeline, List<Double> levels) {
+    this(pipeline, levels, List.of(), new int[0]);
+  }
+
+  /**
+   * Meters for a pipeline with prediction intervals at {@code levels} that forecasts these targets
+   * at these horizons: with more than one of either, {@code stepcast_forecast_horizon_abs_error}
+   * per target and horizon (bounded by the spec).
+   */
+  public PipelineMetrics(
+      String pipeline, List<Double> levels, List<String> targets, int[] horizons) {
     this.pipeline = pipeline;
     this.levels = List.copyOf(levels);
+    this.targets = List.copyOf(targets);
+    this.horizons = horizons.clone();
   }
 
   @Override
@@ -124,6 +140,7 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
             .description(absErrorHelp)
             .tags(p.and("forecaster", "persistence"))
             .register(registry);
+    bindHorizons(registry, p);
     String intervalHelp =
         "Actuals of warm series inside or outside the prediction interval of the forecast they"
             + " score, by nominal level; live coverage = rate(inside) / rate(all)";
@@ -186,6 +203,43 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
             .description("1, tagged with the version of the model serving the pipeline")
             .tags(p)
             .register(registry);
+  }
+
+  private void bindHorizons(MeterRegistry registry, Tags p) {
+    int n = targets.size() * horizons.length;
+    if (n <= 1) {
+      horizonError = new DistributionSummary[0];
+      horizonErrorPersistence = horizonError;
+      return;
+    }
+    String help =
+        "Absolute error of each scored forecast per target and horizon (events ahead), by"
+            + " forecaster (model, persistence: the actual that many events before), in the"
+            + " target's units";
+    horizonError = new DistributionSummary[n];
+    horizonErrorPersistence = new DistributionSummary[n];
+    for (int j = 0; j < targets.size(); j++) {
+      for (int k = 0; k < horizons.length; k++) {
+        Tags t = p.and("target", targets.get(j), "horizon", Integer.toString(horizons[k]));
+        horizonError[j * horizons.length + k] =
+            DistributionSummary.builder("stepcast.forecast.horizon.abs.error")
+                .description(help)
+                .tags(t.and("forecaster", "model"))
+                .register(registry);
+        horizonErrorPersistence[j * horizons.length + k] =
+            DistributionSummary.builder("stepcast.forecast.horizon.abs.error")
+                .description(help)
+                .tags(t.and("forecaster", "persistence"))
+                .register(registry);
+      }
+    }
+  }
+
+  @Override
+  public void scoredHorizon(int target, int horizon, double err, double errPersistence) {
+    int i = target * horizons.length + horizon;
+    horizonError[i].record(err);
+    horizonErrorPersistence[i].record(errPersistence);
   }
 
   @Override

@@ -11,11 +11,13 @@ import io.stepcast.model.ModelRegistry;
 import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Reads a series' live state and rolls a multi-step forecast forward from it without changing it:
- * each step feeds the previous forecast back as the next event's target, with the input fields
- * carried forward and the time advanced by the series' last interval.
+ * each step feeds the previous forecasts back as the next event's targets, with the input fields
+ * carried forward and the time advanced by the series' last interval on its calendar ({@code
+ * timestamp.calendar}: with {@code business_days} no step lands on a Saturday or Sunday).
  */
 public final class SeriesQuery {
   /** The most steps a rolled forecast may take. */
@@ -76,10 +78,15 @@ public final class SeriesQuery {
     n.put("model", handle.version());
     ArrayNode out = n.putArray("forecasts");
     long[] times = new long[steps];
-    double[] forecasts = new double[steps];
     int made;
+    int targets;
+    double[] forecasts;
+    List<String> names;
     try (StepEngine engine = new StepEngine(spec, 1, RecentInputs.NONE, StepListener.NONE)) {
       engine.use(handle.model());
+      targets = engine.targetCount();
+      names = engine.pipeline().targetNames();
+      forecasts = new double[steps * targets];
       made = engine.roll(id, s, steps, times, forecasts);
     }
     for (int k = 0; k < made; k++) {
@@ -87,7 +94,13 @@ public final class SeriesQuery {
       f.put("step", k + 1);
       f.put("eventTime", times[k]);
       f.put("timestamp", Instant.ofEpochMilli(times[k]).toString());
-      putNumber(f, "forecast", forecasts[k]);
+      putNumber(f, "forecast", forecasts[k * targets]);
+      if (targets > 1) {
+        ObjectNode all = f.putObject("targets");
+        for (int j = 0; j < targets; j++) {
+          putNumber(all, names.get(j), forecasts[k * targets + j]);
+        }
+      }
     }
     return n;
   }

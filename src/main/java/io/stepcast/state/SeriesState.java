@@ -31,6 +31,8 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
   long errorCount;
   double sumAbsError;
   double sumAbsErrorPersistence;
+  // The next-event forecasts of a model's further targets (target.also), null for one target.
+  double[] alsoForecasts;
   // Prediction interval calibration (format v3; empty when read from v1 or v2).
   int intervalCount;
   float intervalScale;
@@ -77,6 +79,7 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
     c.errorCount = errorCount;
     c.sumAbsError = sumAbsError;
     c.sumAbsErrorPersistence = sumAbsErrorPersistence;
+    c.alsoForecasts = alsoForecasts == null ? null : alsoForecasts.clone();
     c.intervalCount = intervalCount;
     c.intervalScale = intervalScale;
     c.intervalLevels = intervalLevels.clone();
@@ -126,6 +129,22 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
   /** Forecast of the next target made at the last event; NaN if none. */
   public double lastForecast() {
     return lastForecast;
+  }
+
+  /**
+   * The forecast of further target {@code j} (target {@code j + 1} of the model) for the next event
+   * made at the last event; NaN if none.
+   */
+  public double alsoForecast(int j) {
+    return alsoForecasts == null || j >= alsoForecasts.length ? Double.NaN : alsoForecasts[j];
+  }
+
+  /** Records the next-event forecasts of the further targets ({@code n} values from offset). */
+  public void alsoForecasts(double[] values, int offset, int n) {
+    if (alsoForecasts == null || alsoForecasts.length != n) {
+      alsoForecasts = new double[n];
+    }
+    System.arraycopy(values, offset, alsoForecasts, 0, n);
   }
 
   /** The recurrent state tensors ({@code h}, {@code c}), updated in place by a step. */

@@ -16,8 +16,11 @@ import org.apache.kafka.common.serialization.Serializer;
  * <pre>
  * v3 (written): v2's fields (version byte 3), then the prediction interval calibration:
  *     | i32 intervalCount | f32 intervalScale | u8 levels | levels * u16 level (ten-thousandths)
- *     | levels * f32 multiplier | [bytes a later version appends: ignored]
- *     = v2 + 9 + 6 * levels bytes: 369 for LSTM 1x32 with 2 fields and 2 levels
+ *     | levels * f32 multiplier
+ *     | optional sections, each u8 tag | u16 length | length bytes (a reader skips unknown tags):
+ *         tag 1, further targets' next-event forecasts: n f64 (only for a model with several)
+ *     | [bytes a later version appends: ignored]
+ *     = v2 + 9 + 6 * levels bytes: 369 for LSTM 1x32 with 2 fields and 2 levels (one target)
  * v2 (read; little-endian, float arrays copied in bulk):
  *     u8 version=2 | i32 modelId | i64 steps | i64 modelSteps | i64 lastEventTime
  *     | i64 lastIntervalMs | f64 lastTarget | f64 lastForecast | i64 errorCount | f64 sumAbsError
@@ -45,6 +48,9 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
 
   private static final int FIXED = 1 + 4 + 8 * 9 + 1;
 
+  /** Optional section: the further targets' next-event forecasts ({@code target.also}). */
+  private static final byte SECTION_ALSO_FORECASTS = 1;
+
   private final Serializer<SeriesState> serializer = (topic, s) -> s == null ? null : write(s);
   private final Deserializer<SeriesState> deserializer =
       (topic, bytes) -> bytes == null ? null : read(bytes);
@@ -64,6 +70,9 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     int size = FIXED + 2 + 4 * s.lastFields.length + 9 + 6 * s.intervalLevels.length;
     for (float[] t : s.states) {
       size += 2 + 4 * t.length;
+    }
+    if (s.alsoForecasts != null) {
+      size += 3 + 8 * s.alsoForecasts.length;
     }
     return size;
   }
@@ -91,6 +100,12 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       b.putShort(level);
     }
     b.asFloatBuffer().put(s.intervalMultipliers);
+    // A view buffer does not move the position: move it past the multipliers.
+    b.position(b.position() + 4 * levels);
+    if (s.alsoForecasts != null) {
+      b.put(SECTION_ALSO_FORECASTS).putShort((short) (8 * s.alsoForecasts.length));
+      b.asDoubleBuffer().put(s.alsoForecasts);
+    }
     return out;
   }
 
@@ -149,7 +164,24 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       }
       s.intervalMultipliers = getFloats(b, levels);
     }
+    readSections(s, b);
     return s;
+  }
+
+  /** Reads the optional tagged sections after the fixed part; unknown tags are skipped. */
+  private static void readSections(SeriesState s, ByteBuffer b) {
+    while (b.remaining() >= 3) {
+      byte tag = b.get();
+      int length = Short.toUnsignedInt(b.getShort());
+      if (length > b.remaining()) {
+        throw new SerializationException("corrupt series state: section of " + length + " bytes");
+      }
+      if (tag == SECTION_ALSO_FORECASTS && length % 8 == 0) {
+        s.alsoForecasts = new double[length / 8];
+        b.asDoubleBuffer().get(s.alsoForecasts);
+      }
+      b.position(b.position() + length);
+    }
   }
 
   private static SeriesState readV1(ByteBuffer b) {

@@ -2,6 +2,7 @@ package io.stepcast.topology;
 
 import io.stepcast.config.TopologySpec;
 import io.stepcast.engine.StepEngine;
+import io.stepcast.features.FeaturePipeline;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.state.SeriesState;
 import java.util.HashMap;
@@ -66,7 +67,9 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     this.spec = spec;
     this.registry = registry;
     this.metrics = metrics;
-    this.writer = new ForecastWriter(spec.target().field(), spec.intervals().levels());
+    FeaturePipeline pipeline = new FeaturePipeline(spec);
+    this.writer =
+        new ForecastWriter(pipeline.targetNames(), pipeline.horizons(), spec.intervals().levels());
   }
 
   @Override
@@ -86,7 +89,7 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     this.writeBackLimit = beforeCommit == null ? 0 : writeBackLimit(spec);
     this.engine =
         new StepEngine(
-            spec, batch, new StoreRecentInputs(recent, spec.model().ringBuffer()), metrics);
+            spec, batch, new StoreRecentInputs(recent, StoreRecentInputs.capacity(spec)), metrics);
     this.staged = new Record[batch];
     // Processors are initialised once the task's stores are restored, so the count is exact.
     this.task = context.taskId().toString();
@@ -172,7 +175,9 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
               slot * engine.intervals().size(),
               engine.intervalsWarm(slot),
               engine.anomaly(slot),
-              engine.held(slot));
+              engine.held(slot),
+              engine,
+              slot);
       metrics.forecast();
       Record<String, Envelope> r = staged[slot];
       staged[slot] = null;

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import io.stepcast.engine.StepEngine;
+import io.stepcast.features.SeriesCalendar;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
@@ -23,7 +25,14 @@ import java.util.List;
  * upper} bound of the forecast's prediction interval; null before the series' first scored error),
  * {@code intervalsWarm} (the calibration has seen {@code intervals.warmUp} errors), {@code anomaly}
  * (the actual fell outside the widest interval of the forecast it scores) and {@code held} (the
- * anomaly was held: the series stepped on that forecast instead of the actual).
+ * anomaly was held: the series stepped on that forecast instead of the actual). All of these are
+ * about the first target and the next event. A pipeline with several targets or horizons adds
+ * {@code actuals} (each target's value in this event) and {@code forecasts}, one object per target
+ * and horizon, target-major: {@code target}, {@code horizon} (events ahead), {@code for} and {@code
+ * forTime} (the time it is for on the series' calendar, null before the series has an interval),
+ * {@code forecast} (made now), {@code error} (this event's actual minus the forecast of this
+ * horizon made {@code horizon} events ago, null when none is kept) and {@code persistenceError}
+ * (this event's actual minus the actual {@code horizon} events ago).
  *
  * <p>Per record it is the edge that costs most after the producer: on Java 17 {@code
  * Double.toString} (what Jackson writes doubles with by default) took most of it. Doubles are
@@ -55,11 +64,18 @@ public final class ForecastWriter {
   private static final SerializableString INTERVALS_WARM = new SerializedString("intervalsWarm");
   private static final SerializableString ANOMALY = new SerializedString("anomaly");
   private static final SerializableString HELD = new SerializedString("held");
+  private static final SerializableString ACTUALS = new SerializedString("actuals");
+  private static final SerializableString FORECASTS = new SerializedString("forecasts");
+  private static final SerializableString HORIZON = new SerializedString("horizon");
+  private static final SerializableString FOR = new SerializedString("for");
+  private static final SerializableString FOR_TIME = new SerializedString("forTime");
 
   private final ByteArrayBuilder buffer = new ByteArrayBuilder(320);
   private final JsonGenerator gen;
   private final SerializableString target;
   private final SerializableString[] levels;
+  private final SerializableString[] targets;
+  private final int[] horizons;
   private final char[] iso = new char[24];
   private String lastModel;
   private SerializableString model;
@@ -71,7 +87,21 @@ public final class ForecastWriter {
 
   /** A writer of records with prediction intervals at {@code levels} (e.g. 0.8, 0.95). */
   public ForecastWriter(String target, List<Double> levels) {
-    this.target = new SerializedString(target);
+    this(List.of(target), new int[] {1}, levels);
+  }
+
+  /**
+   * A writer for a pipeline with these targets (the first is the target), horizons and interval
+   * levels; with more than one target or horizon, records carry {@code actuals} and {@code
+   * forecasts}.
+   */
+  public ForecastWriter(List<String> targets, int[] horizons, List<Double> levels) {
+    this.target = new SerializedString(targets.get(0));
+    this.targets = new SerializableString[targets.size()];
+    for (int j = 0; j < this.targets.length; j++) {
+      this.targets[j] = new SerializedString(targets.get(j));
+    }
+    this.horizons = horizons.clone();
     this.levels = new SerializableString[levels.size()];
     for (int i = 0; i < this.levels.length; i++) {
       this.levels[i] = new SerializedString(Double.toString(levels.get(i)));
@@ -133,17 +163,53 @@ public final class ForecastWriter {
       boolean intervalsWarm,
       boolean anomaly,
       boolean held) {
+    return write(
+        series,
+        eventTime,
+        actual,
+        forecast,
+        previousForecast,
+        previousActual,
+        model,
+        steps,
+        warm,
+        halfWidths,
+        offset,
+        intervalsWarm,
+        anomaly,
+        held,
+        null,
+        0);
+  }
+
+  /**
+   * The forecast record of one event with its prediction intervals and anomaly flags and, with
+   * several targets or horizons, {@code engine}'s slot {@code slot}: every target's actual and
+   * every horizon's forecast and score (null: one target at horizon 1).
+   */
+  public byte[] write(
+      String series,
+      long eventTime,
+      double actual,
+      double forecast,
+      double previousForecast,
+      double previousActual,
+      String model,
+      long steps,
+      boolean warm,
+      double[] halfWidths,
+      int offset,
+      boolean intervalsWarm,
+      boolean anomaly,
+      boolean held,
+      StepEngine engine,
+      int slot) {
     try {
       gen.writeStartObject();
       gen.writeFieldName(SERIES);
       gen.writeString(series);
       gen.writeFieldName(TIMESTAMP);
-      int n = IsoInstant.format(eventTime, iso);
-      if (n > 0) {
-        gen.writeString(iso, 0, n);
-      } else {
-        gen.writeString(Instant.ofEpochMilli(eventTime).toString());
-      }
+      writeIso(eventTime);
       gen.writeFieldName(EVENT_TIME);
       gen.writeNumber(eventTime);
       gen.writeFieldName(TARGET);
@@ -170,6 +236,9 @@ public final class ForecastWriter {
         gen.writeBoolean(anomaly);
         gen.writeFieldName(HELD);
         gen.writeBoolean(held);
+      }
+      if (engine != null && engine.multiOutput()) {
+        writeOutputs(engine, slot);
       }
       gen.writeEndObject();
       gen.flush();
@@ -199,6 +268,56 @@ public final class ForecastWriter {
       gen.writeEndObject();
     }
     gen.writeEndObject();
+  }
+
+  private void writeOutputs(StepEngine engine, int slot) throws IOException {
+    gen.writeFieldName(ACTUALS);
+    gen.writeStartObject();
+    for (int j = 0; j < targets.length; j++) {
+      gen.writeFieldName(targets[j]);
+      gen.writeNumber(engine.actual(slot, j));
+    }
+    gen.writeEndObject();
+    gen.writeFieldName(FORECASTS);
+    gen.writeStartArray();
+    for (int j = 0; j < targets.length; j++) {
+      double actual = engine.actual(slot, j);
+      for (int k = 0; k < horizons.length; k++) {
+        gen.writeStartObject();
+        gen.writeFieldName(TARGET);
+        gen.writeString(targets[j]);
+        gen.writeFieldName(HORIZON);
+        gen.writeNumber(horizons[k]);
+        long at = engine.forTime(slot, k);
+        gen.writeFieldName(FOR);
+        if (at == SeriesCalendar.UNKNOWN) {
+          gen.writeNull();
+          gen.writeFieldName(FOR_TIME);
+          gen.writeNull();
+        } else {
+          writeIso(at);
+          gen.writeFieldName(FOR_TIME);
+          gen.writeNumber(at);
+        }
+        numberOrNull(FORECAST, engine.forecast(slot, j, k));
+        double past = engine.pastForecast(slot, j, k);
+        numberOrNull(ERROR, Double.isNaN(past) ? Double.NaN : actual - past);
+        double then = engine.pastActual(slot, j, k);
+        numberOrNull(PERSISTENCE, Double.isNaN(then) ? Double.NaN : actual - then);
+        gen.writeEndObject();
+      }
+    }
+    gen.writeEndArray();
+  }
+
+  /** An instant as an ISO-8601 UTC string, from a reused buffer. */
+  private void writeIso(long millis) throws IOException {
+    int n = IsoInstant.format(millis, iso);
+    if (n > 0) {
+      gen.writeString(iso, 0, n);
+    } else {
+      gen.writeString(Instant.ofEpochMilli(millis).toString());
+    }
   }
 
   private SerializableString modelName(String version) {

@@ -1,8 +1,10 @@
 package io.stepcast.topology;
 
+import io.stepcast.config.TopologySpec;
 import io.stepcast.engine.RecentInputs;
 import io.stepcast.state.RecentRows;
 import io.stepcast.state.SeriesState;
+import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -21,6 +23,17 @@ final class StoreRecentInputs implements RecentInputs {
   StoreRecentInputs(KeyValueStore<Bytes, byte[]> store, int capacity) {
     this.store = store;
     this.capacity = capacity;
+  }
+
+  /**
+   * The rows kept per series: {@code model.ringBuffer} for burn-in, and with several outputs at
+   * least the furthest horizon (the event {@code h} later reads the forecasts kept with a row).
+   */
+  static int capacity(TopologySpec spec) {
+    List<Integer> horizons = spec.target().horizons();
+    boolean multi = horizons.size() > 1 || !spec.target().also().isEmpty();
+    int furthest = horizons.get(horizons.size() - 1);
+    return Math.max(spec.model().ringBuffer(), multi ? furthest : 0);
   }
 
   @Override
@@ -76,6 +89,37 @@ final class StoreRecentInputs implements RecentInputs {
       st.dropLegacyRows();
     }
     put(id, st.steps(), x, offset, width);
+  }
+
+  @Override
+  public void write(
+      String series,
+      SeriesState st,
+      float[] x,
+      int offset,
+      int width,
+      double[] scores,
+      int scoresOffset,
+      int count) {
+    if (capacity == 0 || st.legacyRows() > 0) {
+      write(series, st, x, offset, width);
+      if (capacity == 0) {
+        return;
+      }
+    }
+    long step = st.steps();
+    store.put(
+        Bytes.wrap(RecentRows.key(RecentRows.series(series), slot(step))),
+        RecentRows.value(step, x, offset, width, scores, scoresOffset, count));
+  }
+
+  @Override
+  public boolean scores(String series, long step, double[] out, int count) {
+    if (capacity == 0) {
+      return false;
+    }
+    byte[] v = store.get(Bytes.wrap(RecentRows.key(RecentRows.series(series), slot(step))));
+    return RecentRows.scores(v, step, out, count);
   }
 
   private void put(byte[] id, long step, float[] x, int offset, int width) {

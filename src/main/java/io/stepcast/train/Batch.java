@@ -70,16 +70,25 @@ final class Batch {
             p.x(), from * inputSize, x, b * steps * inputSize, (end - from) * inputSize);
         System.arraycopy(
             p.y(), from * outputSize, y, b * steps * outputSize, (end - from) * outputSize);
+        // NaN labels become 0: the mask multiplies, and NaN * 0 would still reach the loss.
+        for (int i = b * steps * outputSize; i < (b * steps + end - from) * outputSize; i++) {
+          if (Float.isNaN(y[i])) {
+            y[i] = 0f;
+          }
+        }
       }
       int keepFrom = validation ? Math.max(from, p.trainEnd()) : from;
       int keepTo = validation ? Math.min(end, p.validationEnd()) : Math.min(end, p.trainEnd());
       for (int t = keepFrom; t < keepTo; t++) {
         int base = (b * steps + t - from) * outputSize;
         for (int j = 0; j < outputSize; j++) {
-          mask[base + j] = 1f;
+          // A label past the series' end (a far horizon, NaN, zeroed above) is masked out.
+          if (!Float.isNaN(p.y()[t * outputSize + j])) {
+            mask[base + j] = 1f;
+            count++;
+          }
         }
       }
-      count += (long) Math.max(0, keepTo - keepFrom) * outputSize;
     }
     return new Window(steps, x, y, mask, count);
   }

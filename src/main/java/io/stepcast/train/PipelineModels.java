@@ -6,7 +6,6 @@ import io.stepcast.model.CellType;
 import io.stepcast.model.DemoModels;
 import io.stepcast.model.ModelSpec;
 import java.time.Instant;
-import java.util.Locale;
 
 /** Model specs that fit a pipeline: its feature columns, target and transform, and burn-in. */
 public final class PipelineModels {
@@ -21,8 +20,8 @@ public final class PipelineModels {
         .pipeline(spec.name())
         .network(cell, layers, hidden)
         .features(p.columns())
-        .outputSize(1)
-        .target(spec.target().field(), spec.target().transform().name().toLowerCase(Locale.ROOT))
+        .outputs(
+            ModelSpec.TargetSpec.list(p.targetNames(), p.transformIds()), spec.target().horizons())
         .states(ModelSpec.defaultStates(cell, layers, hidden))
         .burnIn(spec.training().burnIn())
         .createdAt(Instant.now().toString());

@@ -137,6 +137,14 @@ public final class Promotion {
                 + transform
                 + ")");
       }
+      List<String> outputs = new FeaturePipeline(spec).outputNames();
+      if (!outputs.equals(m.spec().outputs())) {
+        return new LiveScore(
+            live.source(),
+            m.version(),
+            null,
+            "it forecasts " + m.spec().outputs() + ", the pipeline " + outputs);
+      }
       Accuracy a = TrainingRun.evaluate(m, spec, data, cfg);
       return new LiveScore(live.source(), m.version(), a.mae(), null);
     } catch (ModelException | RuntimeException e) {

@@ -576,8 +576,8 @@ public final class RnnTrainer {
                   + minLength
                   + " events");
         }
-        checkRows(s, "x", s.x(), inputSize);
-        checkRows(s, "y", s.y(), outputSize);
+        checkRows(s, "x", s.x(), inputSize, false);
+        checkRows(s, "y", s.y(), outputSize, true);
         trainEnd[i] = trainEnd(s.length(), cfg);
       }
       if (inputSize < 1 || outputSize < 1) {
@@ -608,7 +608,8 @@ public final class RnnTrainer {
       return new Dataset(series, inputSize, outputSize, trainEnd, scaling, List.copyOf(batches));
     }
 
-    private static void checkRows(SeriesData s, String name, float[][] rows, int width) {
+    private static void checkRows(
+        SeriesData s, String name, float[][] rows, int width, boolean labels) {
       for (int t = 0; t < rows.length; t++) {
         if (rows[t] == null || rows[t].length != width) {
           throw new IllegalArgumentException(
@@ -624,7 +625,8 @@ public final class RnnTrainer {
                   + width);
         }
         for (int j = 0; j < width; j++) {
-          if (!Float.isFinite(rows[t][j])) {
+          // A NaN label is one past the series' end (a far horizon): it is masked out.
+          if (!Float.isFinite(rows[t][j]) && !(labels && Float.isNaN(rows[t][j]))) {
             throw new IllegalArgumentException(
                 "series '" + s.id() + "': " + name + "[" + t + "][" + j + "] is " + rows[t][j]);
           }

@@ -33,18 +33,21 @@ record Scaling(float[] xMean, float[] xStd, float[] yMean, float[] yStd) {
    */
   static double[][] moments(List<SeriesData> series, int[] trainEnd, int width, boolean features) {
     double[] mean = new double[width];
-    long count = 0;
+    // Per column: a label past a series' end (a far horizon) is NaN and does not count.
+    long[] count = new long[width];
     for (int i = 0; i < series.size(); i++) {
       float[][] rows = features ? series.get(i).x() : series.get(i).y();
       for (int t = 0; t < trainEnd[i]; t++) {
         for (int j = 0; j < width; j++) {
-          mean[j] += rows[t][j];
+          if (!Float.isNaN(rows[t][j])) {
+            mean[j] += rows[t][j];
+            count[j]++;
+          }
         }
       }
-      count += trainEnd[i];
     }
     for (int j = 0; j < width; j++) {
-      mean[j] /= count;
+      mean[j] /= count[j];
     }
     // Two passes: the squared deviations, not E[x^2] - E[x]^2, which cancels badly for prices.
     double[] std = new double[width];
@@ -52,13 +55,15 @@ record Scaling(float[] xMean, float[] xStd, float[] yMean, float[] yStd) {
       float[][] rows = features ? series.get(i).x() : series.get(i).y();
       for (int t = 0; t < trainEnd[i]; t++) {
         for (int j = 0; j < width; j++) {
-          double d = rows[t][j] - mean[j];
-          std[j] += d * d;
+          if (!Float.isNaN(rows[t][j])) {
+            double d = rows[t][j] - mean[j];
+            std[j] += d * d;
+          }
         }
       }
     }
     for (int j = 0; j < width; j++) {
-      std[j] = Math.sqrt(std[j] / count);
+      std[j] = Math.sqrt(std[j] / count[j]);
     }
     return new double[][] {mean, std};
   }

@@ -29,7 +29,25 @@ public final class ServingReplay {
    */
   public static double[] forecasts(StepModel model, TopologySpec spec, List<Event> events)
       throws ModelException {
-    double[] out = new double[events.size()];
+    double[][] all = allForecasts(model, spec, events);
+    double[] out = new double[all.length];
+    for (int t = 0; t < out.length; t++) {
+      out[t] = all[t][0];
+    }
+    return out;
+  }
+
+  /**
+   * Every forecast made at each event of a series, in the targets' own units: {@code
+   * forecasts[t][o]} is output {@code o} ({@link io.stepcast.features.FeaturePipeline#outputNames}
+   * order: target-major, horizons ascending) made at event {@code t}.
+   *
+   * @throws ModelException when ONNX Runtime fails
+   * @throws IllegalArgumentException when the model does not fit the pipeline
+   */
+  public static double[][] allForecasts(StepModel model, TopologySpec spec, List<Event> events)
+      throws ModelException {
+    double[][] out = new double[events.size()][];
     // Every actual steps the series whatever policies.anomaly says: parity with the trainer.
     try (StepEngine engine = new StepEngine(spec, 1, RecentInputs.NONE, StepListener.NONE, false)) {
       engine.use(model);
@@ -42,7 +60,18 @@ public final class ServingReplay {
               "event " + t + " of series " + e.seriesId() + ": " + engine.refusalMessage());
         }
         st = engine.state(slot);
-        out[t] = engine.forecast(slot);
+        if (engine.multiOutput()) {
+          int h = engine.horizonCount();
+          double[] row = new double[engine.targetCount() * h];
+          for (int j = 0; j < engine.targetCount(); j++) {
+            for (int k = 0; k < h; k++) {
+              row[j * h + k] = engine.forecast(slot, j, k);
+            }
+          }
+          out[t] = row;
+        } else {
+          out[t] = new double[] {engine.forecast(slot)};
+        }
         engine.clear();
       }
     } catch (IllegalStateException e) {

@@ -41,6 +41,8 @@ import java.util.Map;
  * @param gate the part the promotion gate compares on, and this model's MAE there (streamed through
  *     the exported model)
  * @param parity the export and training/serving parity checks
+ * @param horizons with several targets or horizons: the model's and persistence's error on every
+ *     series' held-out parts per target and horizon, overall (null for one target at horizon 1)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TrainingReport(
@@ -65,7 +67,8 @@ public record TrainingReport(
     List<SeriesReport> series,
     SeriesReport overall,
     Gate gate,
-    Parity parity) {
+    Parity parity,
+    List<HorizonScores> horizons) {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -99,6 +102,22 @@ public record TrainingReport(
       int testRows,
       PartScores validation,
       PartScores test) {}
+
+  /**
+   * One target at one horizon over every series: the model's forecast made at each held-out event
+   * for {@code horizon} events later, and persistence's (the value at that event), scored where the
+   * later event exists.
+   *
+   * @param target the target
+   * @param horizon events ahead
+   * @param validation on the validation parts
+   * @param test on the test parts; null when there is none
+   */
+  public record HorizonScores(
+      String target, int horizon, HorizonPart validation, HorizonPart test) {}
+
+  /** The model's and persistence's errors at one horizon on one part. */
+  public record HorizonPart(Scores model, Scores persistence) {}
 
   /**
    * What the promotion gate compares.
@@ -179,6 +198,34 @@ public record TrainingReport(
   }
 
   /**
+   * The per-target, per-horizon figures of the validation part ({@code test} false) or the test
+   * part as a text table; empty for one target at horizon 1 (or no test part).
+   */
+  public String toHorizonTable(boolean test) {
+    if (horizons == null || (test && overall.test() == null)) {
+      return "";
+    }
+    List<String[]> rows = new ArrayList<>();
+    rows.add(
+        new String[] {
+          "target", "horizon", test ? "test n" : "val n", "model MAE", "persist MAE", "vs persist"
+        });
+    for (HorizonScores h : horizons) {
+      HorizonPart p = test ? h.test() : h.validation();
+      rows.add(
+          new String[] {
+            h.target(),
+            Integer.toString(h.horizon()),
+            Long.toString(p.model().count()),
+            num(p.model().mae()),
+            num(p.persistence().mae()),
+            change(p.model().mae(), p.persistence().mae())
+          });
+    }
+    return format(rows, false);
+  }
+
+  /**
    * Figures for the model's spec ({@code training} metadata): {@code val_*} on the validation part,
    * {@code test_*} (with the baselines' {@code test_persistence_mae} and so on) on the test part.
    */
@@ -195,6 +242,17 @@ public record TrainingReport(
       put(m, "test_rmse", t.model().rmse());
       putBaselines(m, "test_", t);
       m.put("test_events", (double) t.model().count());
+    }
+    if (horizons != null) {
+      for (HorizonScores h : horizons) {
+        String key = h.target() + "@" + h.horizon();
+        put(m, "val_mae_" + key, h.validation().model().mae());
+        put(m, "val_persistence_mae_" + key, h.validation().persistence().mae());
+        if (h.test() != null) {
+          put(m, "test_mae_" + key, h.test().model().mae());
+          put(m, "test_persistence_mae_" + key, h.test().persistence().mae());
+        }
+      }
     }
     m.put("ar_order", (double) arOrder);
     m.put("epochs", (double) epochs);
@@ -240,6 +298,11 @@ public record TrainingReport(
    * Right-aligned columns, the first left-aligned, two spaces apart, with a rule under the head.
    */
   public static String format(List<String[]> rows) {
+    return format(rows, true);
+  }
+
+  /** As {@link #format(List)}; {@code overallRow}: a rule also sets the last row apart. */
+  static String format(List<String[]> rows, boolean overallRow) {
     int cols = rows.get(0).length;
     int[] w = new int[cols];
     for (String[] r : rows) {
@@ -258,7 +321,7 @@ public record TrainingReport(
         sb.append(i == 0 ? r[i] + pad : pad + r[i]);
       }
       sb.append('\n');
-      if (k == 0 || k == rows.size() - 2) {
+      if (k == 0 || (overallRow && k == rows.size() - 2)) {
         int total = 0;
         for (int x : w) {
           total += x;

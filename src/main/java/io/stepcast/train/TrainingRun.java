@@ -187,13 +187,17 @@ public final class TrainingRun {
     for (TrainingData.Series s : data.series()) {
       trainerOutputs.add(RnnTrainer.forward(w, s.rows().x()));
     }
-    Scoring scoring = new Scoring(cfg, data);
+    Scoring scoring = new Scoring(cfg, data, pipeline);
     for (int i = 0; i < data.series().size(); i++) {
       TrainingData.Series s = data.series().get(i);
       float[][] y = trainerOutputs.get(i);
-      double[] forecasts = new double[s.rows().x().length];
+      double[][] all = s.rows().allTargets();
+      int h = pipeline.horizonCount();
+      double[][] forecasts = new double[s.rows().x().length][y.length == 0 ? 0 : y[0].length];
       for (int t = 0; t < forecasts.length; t++) {
-        forecasts[t] = pipeline.forecast(y[t][0], s.rows().targets()[t]);
+        for (int o = 0; o < forecasts[t].length; o++) {
+          forecasts[t][o] = pipeline.forecast(o / h, y[t][o], all[o / h][t]);
+        }
       }
       scoring.model(i, forecasts);
     }
@@ -239,12 +243,34 @@ public final class TrainingRun {
                 + EXPORT_TOLERANCE
                 + "; the model was not written");
       }
-      Scoring served = new Scoring(cfg, data);
+      Scoring served = new Scoring(cfg, data, pipeline);
       for (int i = 0; i < data.series().size(); i++) {
-        served.model(i, ServingReplay.forecasts(model, spec, data.series().get(i).events()));
+        served.model(i, ServingReplay.allForecasts(model, spec, data.series().get(i).events()));
       }
       double trainerMae = scoring.overall(Part.HELD_OUT).mae();
       double servingMae = served.overall(Part.HELD_OUT).mae();
+      String worstOutput = pipeline.outputNames().get(0);
+      double worstRel = -1;
+      for (int o = 0; o < pipeline.outputCount(); o++) {
+        double tm = scoring.output(o, Part.HELD_OUT).model.accuracy().mae();
+        double sm = served.output(o, Part.HELD_OUT).model.accuracy().mae();
+        double r = Math.abs(sm - tm) / Math.max(tm, 1e-12);
+        if (!(r <= worstRel)) {
+          worstRel = Double.isNaN(r) ? Double.POSITIVE_INFINITY : r;
+          worstOutput = pipeline.outputNames().get(o);
+        }
+      }
+      if (!(worstRel <= SERVING_TOLERANCE)) {
+        throw new ParityException(
+            String.format(
+                Locale.ROOT,
+                "training/serving parity failed for output %s: streaming the held-out events"
+                    + " through the exported model differs from the trainer by %.2f%% (more than"
+                    + " %.0f%%); the model was not written",
+                worstOutput,
+                100 * worstRel,
+                100 * SERVING_TOLERANCE));
+      }
       Part gatePart = gatePart(cfg);
       gate = new TrainingReport.Gate(gatePart.id(), served.overall(gatePart).mae());
       double rel = Math.abs(servingMae - trainerMae) / Math.max(trainerMae, 1e-12);
@@ -285,9 +311,9 @@ public final class TrainingRun {
   public static Accuracy evaluate(
       StepModel model, TopologySpec spec, TrainingData data, TrainConfig cfg)
       throws ModelException {
-    Scoring s = new Scoring(cfg, data);
+    Scoring s = new Scoring(cfg, data, new FeaturePipeline(spec));
     for (int i = 0; i < data.series().size(); i++) {
-      s.model(i, ServingReplay.forecasts(model, spec, data.series().get(i).events()));
+      s.model(i, ServingReplay.allForecasts(model, spec, data.series().get(i).events()));
     }
     return s.overall(gatePart(cfg));
   }
@@ -362,17 +388,79 @@ public final class TrainingRun {
   private static final class Scoring {
     private final TrainConfig cfg;
     private final TrainingData data;
+    private final FeaturePipeline pipeline;
     private final double[][] forecasts;
+    private final double[][][] outputs;
 
-    Scoring(TrainConfig cfg, TrainingData data) {
+    Scoring(TrainConfig cfg, TrainingData data, FeaturePipeline pipeline) {
       this.cfg = cfg;
       this.data = data;
+      this.pipeline = pipeline;
       this.forecasts = new double[data.series().size()][];
+      this.outputs = new double[data.series().size()][][];
     }
 
-    /** Keeps the forecasts of series i: {@code forecasts[t]} is the forecast of event t+1. */
-    void model(int i, double[] f) {
-      forecasts[i] = f;
+    /**
+     * Keeps the forecasts of series i: {@code f[t][o]} is output o made at event t, so {@code
+     * f[t][0]} is the forecast of event t+1.
+     */
+    void model(int i, double[][] f) {
+      outputs[i] = f;
+      double[] first = new double[f.length];
+      for (int t = 0; t < f.length; t++) {
+        first[t] = f[t][0];
+      }
+      forecasts[i] = first;
+    }
+
+    /**
+     * The model's and persistence's errors of output {@code o} (target {@code o / horizons},
+     * horizon {@code horizons[o % horizons]}) over every series' {@code part}: forecasts made at
+     * the part's events, scored where the later event exists.
+     */
+    BaselineScoring.Sums output(int o, Part part) {
+      int hc = pipeline.horizonCount();
+      int j = o / hc;
+      int h = pipeline.horizon(o % hc);
+      BaselineScoring.Sums sums = new BaselineScoring.Sums();
+      for (int i = 0; i < outputs.length; i++) {
+        TrainingData.Series s = data.series().get(i);
+        int rows = s.rows().x().length;
+        double[] actual = s.rows().allTargets()[j];
+        for (int t = part.from(rows, cfg); t < part.to(rows, cfg); t++) {
+          if (t + h < actual.length) {
+            sums.model.add(actual[t + h] - outputs[i][t][o]);
+            sums.persistence.add(actual[t + h] - actual[t]);
+          }
+        }
+      }
+      return sums;
+    }
+
+    /** Every output's figures on the validation and test parts; null for a single output. */
+    List<TrainingReport.HorizonScores> horizons() {
+      if (pipeline.outputCount() == 1) {
+        return null;
+      }
+      List<TrainingReport.HorizonScores> out = new ArrayList<>();
+      int hc = pipeline.horizonCount();
+      for (int o = 0; o < pipeline.outputCount(); o++) {
+        BaselineScoring.Sums v = output(o, Part.VALIDATION);
+        BaselineScoring.Sums t = cfg.testFraction() > 0 ? output(o, Part.TEST) : null;
+        out.add(
+            new TrainingReport.HorizonScores(
+                pipeline.targetNames().get(o / hc),
+                pipeline.horizon(o % hc),
+                horizonPart(v),
+                t == null ? null : horizonPart(t)));
+      }
+      return List.copyOf(out);
+    }
+
+    private static TrainingReport.HorizonPart horizonPart(BaselineScoring.Sums s) {
+      return new TrainingReport.HorizonPart(
+          TrainingReport.Scores.of(s.model.accuracy()),
+          TrainingReport.Scores.of(s.persistence.accuracy()));
     }
 
     /** The model's errors on {@code part} of series {@code i}. */
@@ -468,7 +556,8 @@ public final class TrainingRun {
           per,
           overall,
           gate,
-          parity);
+          parity,
+          horizons());
     }
   }
 }

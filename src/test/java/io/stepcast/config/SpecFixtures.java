@@ -11,6 +11,11 @@ public final class SpecFixtures {
     return SpecLoader.load(Path.of("topologies/weather.yaml"), Map.of());
   }
 
+  /** Weather with two targets (temperature, wind) at horizons 1, 6 and 24. */
+  public static TopologySpec weatherHorizons() {
+    return SpecLoader.load(Path.of("topologies/weather-horizons.yaml"), Map.of());
+  }
+
   public static TopologySpec stocks() {
     return SpecLoader.load(Path.of("topologies/stocks.yaml"), Map.of());
   }

@@ -388,7 +388,8 @@ class ForecastTopologyTest {
 
   @Test
   void shouldMatchTheCommittedTopologyDescriptions() throws Exception {
-    for (TopologySpec spec : List.of(SpecFixtures.weather(), SpecFixtures.stocks())) {
+    for (TopologySpec spec :
+        List.of(SpecFixtures.weather(), SpecFixtures.stocks(), SpecFixtures.weatherHorizons())) {
       String actual =
           ForecastTopology.build(spec, registry(spec), ForecastMetrics.NOOP).describe().toString();
       Path committed = Path.of("topologies", spec.name() + ".topology.txt");
