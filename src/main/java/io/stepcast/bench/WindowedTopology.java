@@ -8,6 +8,7 @@ import io.stepcast.features.FeaturePipeline;
 import io.stepcast.features.ParseResult;
 import io.stepcast.model.ModelException;
 import io.stepcast.topology.ForecastWriter;
+import java.util.Arrays;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -109,6 +110,9 @@ public final class WindowedTopology {
     private final FeaturePipeline pipeline;
     private final boolean carryForward;
     private final float[] x;
+    // The window keeps feature rows, not raw targets: lag columns fall back to persistence here
+    // (this design is measured for its cost, and stepcast's lag reads are not part of it).
+    private final double[] lagged;
     private final WindowState state;
     private final ForecastWriter writer;
     private ProcessorContext<String, byte[]> context;
@@ -123,6 +127,8 @@ public final class WindowedTopology {
       this.pipeline = new FeaturePipeline(spec);
       this.carryForward = spec.policies().missing() == MissingPolicy.CARRY_FORWARD;
       this.x = new float[pipeline.width()];
+      this.lagged = new double[pipeline.lagCount()];
+      Arrays.fill(lagged, Double.NaN);
       this.state = new WindowState(window, x.length, FeaturePipeline.inputFields(spec).size());
       this.writer = new ForecastWriter(spec.target().field());
     }
@@ -156,7 +162,7 @@ public final class WindowedTopology {
       }
       double previousForecast = state.lastForecast();
       double previousActual = state.hasPrevious() ? state.previousTarget() : Double.NaN;
-      pipeline.features(ev, state, x);
+      pipeline.features(ev, state, lagged, x, 0);
       state.push(x);
       float y;
       try {

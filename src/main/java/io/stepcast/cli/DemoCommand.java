@@ -67,6 +67,9 @@ final class DemoCommand implements Callable<Integer> {
   static final Map<String, String> SAMPLES =
       Map.of("weather", "seattle-weather-hourly-normals.csv", "stocks", "stocks.csv");
 
+  /** The unit of each sample's target, for the chart's axis (the spec has no unit field). */
+  static final Map<String, String> UNITS = Map.of("weather", "°C", "stocks", "USD");
+
   @Option(
       names = "--pipelines",
       split = ",",
@@ -188,18 +191,11 @@ final class DemoCommand implements Callable<Integer> {
         }
       }
       con.println();
-      con.println("summary (live MAE on held-out events vs the persistence forecast):");
+      con.println(
+          "summary (live MAE on held-out events: the model vs the seasonal-naive and persistence"
+              + " forecasts of the same events):");
       for (Outcome o : outcomes) {
-        con.printf(
-            Locale.ROOT,
-            "  %-8s model %.4f  persistence %.4f  (%s)  %d forecasts, %d dead letters  chart %s%n",
-            o.pipeline(),
-            o.overall().liveMae(),
-            o.overall().persistenceMae(),
-            change(o.overall().liveMae(), o.overall().persistenceMae()),
-            o.overall().forecasts(),
-            o.deadLetters(),
-            o.chart());
+        con.println("  " + summaryLine(o));
       }
       con.printf(Locale.ROOT, "demo finished in %.1f s%n", (System.nanoTime() - start) / 1e9);
       if (keepRunning) {
@@ -386,6 +382,8 @@ final class DemoCommand implements Callable<Integer> {
           long[] times = new long[n];
           double[] actual = new double[n];
           double[] predicted = new double[n];
+          double[] persisted = new double[n];
+          double[] seasonalNaive = season == null ? null : new double[n];
           for (int e = st.split(); e < full.length(); e++) {
             int k = e - st.split();
             times[k] = full.events().get(e).timeMillis();
@@ -394,14 +392,18 @@ final class DemoCommand implements Callable<Integer> {
             JsonNode pf = f == null ? null : f.get("previousForecast");
             predicted[k] = pf == null || pf.isNull() ? Double.NaN : pf.asDouble();
             coverage.add(live.get(full.events().get(e - 1).timeMillis()), actual[k], f);
+            persisted[k] = Baselines.persistence(rowsOf, e - 1);
+            if (season != null) {
+              seasonalNaive[k] = Baselines.seasonalNaive(rowsOf, e - 1, season);
+            }
             if (Double.isNaN(predicted[k])) {
               continue;
             }
             // The same events for every forecaster: those the live model forecast.
             liveSum.add(actual[k] - predicted[k]);
-            persist.add(actual[k] - Baselines.persistence(rowsOf, e - 1));
+            persist.add(actual[k] - persisted[k]);
             if (season != null) {
-              seasonal.add(actual[k] - Baselines.seasonalNaive(rowsOf, e - 1, season));
+              seasonal.add(actual[k] - seasonalNaive[k]);
             }
             arSum.add(actual[k] - ar.forecast(rowsOf, e - 1, pipeline));
           }
@@ -417,18 +419,26 @@ final class DemoCommand implements Callable<Integer> {
                   times,
                   actual,
                   predicted,
+                  persisted,
+                  seasonalNaive,
+                  season == null ? 0 : season,
+                  axis(spec),
                   String.format(
                       Locale.ROOT,
-                      "%d held-out events: live MAE %.4f, persistence MAE %.4f (%s)%s, linear AR(%d)"
-                          + " MAE %.4f",
+                      "%d held-out events, MAE in %s: live model %.4f%s, persistence %.4f (model"
+                          + " %s), linear AR(%d) %.4f",
                       row.forecasts(),
+                      unit(spec),
                       row.liveMae(),
-                      row.persistenceMae(),
-                      change(row.liveMae(), row.persistenceMae()),
                       season == null
                           ? ""
                           : String.format(
-                              Locale.ROOT, ", seasonal-naive MAE %.4f", row.seasonalMae()),
+                              Locale.ROOT,
+                              ", seasonal-naive %.4f (model %s)",
+                              row.seasonalMae(),
+                              change(row.liveMae(), row.seasonalMae())),
+                      row.persistenceMae(),
+                      change(row.liveMae(), row.persistenceMae()),
                       Baselines.AR_LAGS,
                       row.arMae())));
         }
@@ -448,8 +458,9 @@ final class DemoCommand implements Callable<Integer> {
               Locale.ROOT,
               "stepcast demo, pipeline %s: model %s (%s %dx%d) trained on the first %.0f%% of each"
                   + " series, then the rest streamed through a live forecaster on Kafka. Each point"
-                  + " compares the %s with the forecast the forecaster made one event earlier."
-                  + " Overall live MAE %.4f, persistence %.4f.",
+                  + " compares the %s with the forecast the forecaster made one event earlier, and"
+                  + " with the baselines it is scored against: persistence (the last value)%s."
+                  + " Overall live MAE %.4f%s, persistence %.4f.",
               spec.name(),
               version,
               cfg.cell().id(),
@@ -457,7 +468,11 @@ final class DemoCommand implements Callable<Integer> {
               cfg.hiddenSize(),
               100 * s.trainFraction(),
               spec.target().field(),
+              season == null ? "" : " and seasonal-naive (the value " + season + " events earlier)",
               overall.liveMae(),
+              season == null
+                  ? ""
+                  : String.format(Locale.ROOT, ", seasonal-naive %.4f", overall.seasonalMae()),
               overall.persistenceMae());
       TrainCommand.atomicWrite(
           chart,
@@ -481,6 +496,15 @@ final class DemoCommand implements Callable<Integer> {
         service.close();
       }
     }
+  }
+
+  /** The chart's y axis: the target and its unit. */
+  private static String axis(TopologySpec spec) {
+    return spec.target().field() + " (" + unit(spec) + ")";
+  }
+
+  private static String unit(TopologySpec spec) {
+    return UNITS.getOrDefault(spec.name(), spec.target().field() + "'s units");
   }
 
   /** One series' events to stream: {@code [from, length)}, held out from {@code split}. */
@@ -520,6 +544,9 @@ final class DemoCommand implements Callable<Integer> {
       head.add("seasonal MAE");
     }
     head.add("AR(" + Baselines.AR_LAGS + ") MAE");
+    if (seasonal) {
+      head.add("live vs seasonal");
+    }
     head.add("live vs persist");
     table.add(head.toArray(new String[0]));
     List<Live> all = new ArrayList<>(rows);
@@ -535,6 +562,9 @@ final class DemoCommand implements Callable<Integer> {
         cells.add(String.format(Locale.ROOT, "%.4f", r.seasonalMae()));
       }
       cells.add(String.format(Locale.ROOT, "%.4f", r.arMae()));
+      if (seasonal) {
+        cells.add(change(r.liveMae(), r.seasonalMae()));
+      }
       cells.add(change(r.liveMae(), r.persistenceMae()));
       table.add(cells.toArray(new String[0]));
     }
@@ -545,6 +575,30 @@ final class DemoCommand implements Callable<Integer> {
         .forEach(
             m -> m.values().forEach(f -> versions.merge(f.get("model").asText(), 1L, Long::sum)));
     con.println("forecasts by model version: " + versions);
+  }
+
+  /** One pipeline's line of the summary: the model against each baseline, and where it went. */
+  static String summaryLine(Outcome o) {
+    Live a = o.overall();
+    String seasonal =
+        Double.isNaN(a.seasonalMae())
+            ? "seasonal-naive -  (no target.season)"
+            : String.format(
+                Locale.ROOT,
+                "seasonal-naive %.4f (%s)",
+                a.seasonalMae(),
+                change(a.liveMae(), a.seasonalMae()));
+    return String.format(
+        Locale.ROOT,
+        "%-8s model %.4f  %s  persistence %.4f (%s)  %d forecasts, %d dead letters  chart %s",
+        o.pipeline(),
+        a.liveMae(),
+        seasonal,
+        a.persistenceMae(),
+        change(a.liveMae(), a.persistenceMae()),
+        a.forecasts(),
+        o.deadLetters(),
+        o.chart());
   }
 
   static String change(double value, double reference) {

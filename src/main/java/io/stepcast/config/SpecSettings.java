@@ -118,7 +118,8 @@ public final class SpecSettings {
               "inputs besides the target: `- field: NAME` (numeric; optional `min`, `max`: outside"
                   + " them `out_of_range`), `- calendar:"
                   + " hour_of_day\\|day_of_week\\|day_of_year\\|month_of_year`, `- timeSincePrevious:"
-                  + " true`"),
+                  + " true`, `- lag: N` (the target N events before the forecast one, 2..4096, at"
+                  + " most model.ringBuffer; see Features)"),
           required("target.field", Validator.notBlank("temperature"), "the numeric field forecast"),
           define(
               "target.transform",
@@ -174,8 +175,8 @@ public final class SpecSettings {
               "model.ringBuffer",
               32,
               Validator.between(0, 4096, "32"),
-              "recent feature vectors kept per series for burn-in (store series-recent, one row per"
-                  + " event)"),
+              "recent feature vectors kept per series for burn-in and `lag` features (store"
+                  + " series-recent, one row per event); at least the largest lag"),
           define(
               "model.pollIntervalMs",
               2000L,

@@ -130,19 +130,25 @@ public final class SpecValidation {
               ? 0
               : (f.field() != null ? 1 : 0)
                   + (f.calendar() != null ? 1 : 0)
-                  + (Boolean.TRUE.equals(f.timeSincePrevious()) ? 1 : 0);
+                  + (Boolean.TRUE.equals(f.timeSincePrevious()) ? 1 : 0)
+                  + (f.lag() != null ? 1 : 0);
       if (kinds != 1) {
         throw error(
             src,
             env,
             at,
-            "must have exactly one of field, calendar, timeSincePrevious: true",
-            "write e.g. '- field: pressure' or '- calendar: hour_of_day'");
+            "must have exactly one of field, calendar, timeSincePrevious: true, lag",
+            "write e.g. '- field: pressure', '- calendar: hour_of_day' or '- lag: 24'");
+      }
+      if (f.lag() != null) {
+        requireLag(src, env, at + ".lag", f.lag(), s.model().ringBuffer());
       }
       String key =
           f.field() != null
               ? "field:" + f.field()
-              : f.calendar() != null ? "calendar:" + f.calendar() : "dt";
+              : f.calendar() != null
+                  ? "calendar:" + f.calendar()
+                  : f.lag() != null ? "lag:" + f.lag() : "dt";
       if (f.field() != null && f.field().equals(s.target().field())) {
         throw error(
             src,
@@ -173,6 +179,36 @@ public final class SpecValidation {
       requireRange(src, env, at, f.min(), f.max());
     }
     requireRange(src, env, "target", s.target().min(), s.target().max());
+  }
+
+  /**
+   * A lag reads the series' row kept {@code lag - 1} events back in the recent-inputs store, so the
+   * store must keep at least that many rows; lag 1 would be the event itself (persistence).
+   */
+  private static void requireLag(
+      String src, Map<String, String> env, String at, int lag, int ringBuffer) {
+    if (lag < 2 || lag > 4096) {
+      throw error(
+          src,
+          env,
+          at,
+          "is " + lag + "; a lag counts events back from the forecast one and must be 2..4096",
+          "use the season length in events, e.g. lag: 24 for hourly data with a daily cycle");
+    }
+    if (ringBuffer < lag) {
+      throw error(
+          src,
+          env,
+          "model.ringBuffer",
+          "is "
+              + ringBuffer
+              + ", fewer rows than "
+              + at
+              + " "
+              + lag
+              + " needs (the lag reads the row kept that many events back)",
+          "set model.ringBuffer: " + lag + " or more");
+    }
   }
 
   /** Checks {@code target.also} and the number of outputs; returns the further targets' fields. */

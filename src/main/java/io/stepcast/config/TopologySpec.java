@@ -101,11 +101,18 @@ public record TopologySpec(
 
   /**
    * One input feature: a numeric {@code field} of the event, a {@code calendar} encoding of the
-   * event time (sine and cosine), or the time since the series' previous event ({@code
-   * timeSincePrevious: true}, in hours).
+   * event time (sine and cosine), the time since the series' previous event ({@code
+   * timeSincePrevious: true}, in hours), or the target {@code lag} events before the event being
+   * forecast ({@code lag: 24} on hourly data: the same hour yesterday, so the model can learn the
+   * residual over the seasonal-naive forecast).
    */
   public record Feature(
-      String field, CalendarFeature calendar, Boolean timeSincePrevious, Double min, Double max) {}
+      String field,
+      CalendarFeature calendar,
+      Boolean timeSincePrevious,
+      Integer lag,
+      Double min,
+      Double max) {}
 
   /**
    * The value to forecast. The model learns the transformed target; forecasts are always emitted in

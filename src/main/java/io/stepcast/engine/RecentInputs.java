@@ -4,8 +4,10 @@ import io.stepcast.state.SeriesState;
 
 /**
  * Where a series' most recent model inputs are kept, so that a series made by an older model can be
- * warmed up on a new one (burn-in) by replaying them. The live path keeps them in a state store;
- * offline replays, which never swap models, keep none.
+ * warmed up on a new one (burn-in) by replaying them, with the scores a row may carry (the event's
+ * actual values, which {@code lag} features read, and the forecasts made at it, which horizons are
+ * scored with). The live path keeps them in a state store; offline replays keep them in memory
+ * ({@link MemoryRecentInputs}) or keep none.
  */
 public interface RecentInputs {
   /**

@@ -63,6 +63,9 @@ public final class StepEngine implements AutoCloseable {
   private final int maxBatch;
   private final RecentInputs recent;
   private final StepListener listener;
+  private final double[] lagged;
+  private final int rowScores;
+  private final double[] lagScores;
   private final IntervalCalibration intervals;
   private final AnomalyPolicy anomalyPolicy;
   private final float[] x;
@@ -101,7 +104,8 @@ public final class StepEngine implements AutoCloseable {
   /**
    * @param spec the pipeline
    * @param maxBatch the most series stepped in one call (1: no batching)
-   * @param recent where recent inputs are kept for burn-in ({@link RecentInputs#NONE}: none)
+   * @param recent where recent inputs are kept for burn-in and lag features ({@link
+   *     RecentInputs#NONE}: none; lag features then fall back to persistence)
    * @param listener told of steps, scores and burn-ins
    */
   public StepEngine(TopologySpec spec, int maxBatch, RecentInputs recent, StepListener listener) {
@@ -127,13 +131,18 @@ public final class StepEngine implements AutoCloseable {
     this.carryForward = spec.policies().missing() == MissingPolicy.CARRY_FORWARD;
     this.burnInOnSwap = spec.model().onSwap() == OnSwap.BURN_IN;
     this.recentCapacity = spec.model().ringBuffer();
+    this.lagged = new double[pipeline.lagCount()];
     this.targets = pipeline.targetCount();
     this.horizons = pipeline.horizons();
     this.outputs = pipeline.outputCount();
     this.multi = outputs > 1;
-    // Several outputs keep rows to score horizons with, whatever the swap policy.
+    this.rowScores = multi ? targets + outputs : targets;
+    this.lagScores = new double[rowScores];
+    // Several outputs keep rows to score horizons with, lags to read the actuals kept with them,
+    // whatever the swap policy.
     this.keepRecent =
-        recent != RecentInputs.NONE && ((burnInOnSwap && recentCapacity > 0) || multi);
+        recent != RecentInputs.NONE
+            && ((burnInOnSwap && recentCapacity > 0) || multi || lagged.length > 0);
     this.width = pipeline.width();
     this.calendar = SeriesCalendar.of(spec);
     this.slotActuals = new double[maxBatch * targets];
@@ -322,11 +331,16 @@ public final class StepEngine implements AutoCloseable {
       rebuild(id, st);
     }
     int off = slot * width;
-    pipeline.features(ev, st, x, off);
+    for (int i = 0; i < lagged.length; i++) {
+      lagged[i] = lagTarget(id, st.steps() - (pipeline.lag(i) - 1));
+    }
+    pipeline.features(ev, st, lagged, x, off);
     for (int i = 0; i < stateSizes.length; i++) {
       System.arraycopy(st.states()[i], 0, states[i], slot * stateSizes[i], stateSizes[i]);
     }
     if (!multi) {
+      // Lags read the actual as observed (also when policies.anomaly holds it), as horizons do.
+      scores[0] = observed;
       keepRow(id, st, off, slot);
     }
     pipeline.remember(ev, st);
@@ -439,8 +453,8 @@ public final class StepEngine implements AutoCloseable {
    */
   private void keepRow(String id, SeriesState st, int off, int slot) {
     if (keepRecent) {
-      if (multi) {
-        recent.write(id, st, x, off, width, scores, 0, targets + outputs);
+      if (multi || lagged.length > 0) {
+        recent.write(id, st, x, off, width, scores, 0, rowScores);
       } else {
         recent.write(id, st, x, off, width);
       }
@@ -634,8 +648,9 @@ public final class StepEngine implements AutoCloseable {
    * Rolls {@code steps} forecasts forward from a copy of a live state without changing it: each
    * step feeds the previous forecasts back as the next event's targets, with the input fields
    * carried forward and the time advanced by the series' last interval on its calendar ({@code
-   * timestamp.calendar}). The first forecasts are the ones the series made at its last event.
-   * Nothing is scored, recorded or reported.
+   * timestamp.calendar}). A lag feature reads the series' kept actuals, then the forecasts rolled
+   * so far. The first forecasts are the ones the series made at its last event. Nothing is scored,
+   * recorded or reported.
    *
    * @param times receives the time each step is for
    * @param forecasts receives the forecasts, {@link #targetCount()} per step: {@code forecasts[k *
@@ -666,6 +681,7 @@ public final class StepEngine implements AutoCloseable {
       // A state made by another model means nothing to this one: roll from a reset state.
       st.resetRecurrent(modelId, stateSizes);
     }
+    long first = st.steps();
     int h = horizons.length;
     int n = 0;
     for (int k = 0; k < steps; k++) {
@@ -687,7 +703,12 @@ public final class StepEngine implements AutoCloseable {
         fields[alsoFrom + j - 1] = f[j];
       }
       Event e = Event.of(id, time, f[0], fields);
-      pipeline.features(e, st, x, 0);
+      for (int i = 0; i < lagged.length; i++) {
+        // The rolled event k is event number first + k; its lag reads that many events back.
+        long back = first + k - (pipeline.lag(i) - 1);
+        lagged[i] = back >= first ? forecasts[(int) (back - first) * targets] : lagTarget(id, back);
+      }
+      pipeline.features(e, st, lagged, x, 0);
       step(1, x, st.states(), y1);
       pipeline.remember(e, st);
       for (int j = 0; j < targets; j++) {
@@ -703,6 +724,14 @@ public final class StepEngine implements AutoCloseable {
    */
   public SeriesState refusedState() {
     return refusedState;
+  }
+
+  /**
+   * The first target's actual in the series' event {@code step} (from 0), kept with its row; NaN
+   * when the row is gone, has no scores (written before lags) or {@code step} is negative.
+   */
+  private double lagTarget(String id, long step) {
+    return step >= 0 && recent.scores(id, step, lagScores, rowScores) ? lagScores[0] : Double.NaN;
   }
 
   private int refuse(Rejection reason, String message) {

@@ -15,11 +15,20 @@ import java.util.Locale;
  * run this same code, so there is no training/serving skew.
  *
  * <p>Columns of {@code x}, in order: the (transformed) target; each {@code field} feature; each
- * further target ({@code target.also}, transformed like the first); each {@code calendar} feature
- * as a sine and a cosine of {@code 2 pi phase}; the hours since the previous event. A further
- * target's previous value is the one the series remembers as an input field (float32), so the
- * trainer and the server transform it alike. The phase in {@code [0, 1)} of each calendar encoding,
- * in the spec's time zone:
+ * further target ({@code target.also}, transformed like the first); each {@code lag} feature; each
+ * {@code calendar} feature as a sine and a cosine of {@code 2 pi phase}; the hours since the
+ * previous event. A further target's previous value is the one the series remembers as an input
+ * field (float32), so the trainer and the server transform it alike.
+ *
+ * <p>A {@code lag: L} column at event {@code t} is the target {@code L} events before the event
+ * being forecast, {@code target[t + 1 - L]}, transformed against the current target as the label is
+ * ({@code difference}: {@code target[t + 1 - L] - target[t]}): it is the seasonal-naive forecast of
+ * the label, so the model learns the residual over it. The caller looks the value up ({@code L - 1}
+ * events back: the actual kept with a row of the recent-inputs store on the live path); when the
+ * series is younger than that, or the row is no longer kept, the column falls back to the current
+ * target (persistence: 0 under {@code difference}).
+ *
+ * <p>The phase in {@code [0, 1)} of each calendar encoding, in the spec's time zone:
  *
  * <pre>
  * hour_of_day    (hour + minute / 60) / 24
@@ -36,6 +45,7 @@ import java.util.Locale;
 public final class FeaturePipeline {
   private static final double TWO_PI = 2 * Math.PI;
   private static final double HOUR_MS = 3_600_000.0;
+  private static final double[] NO_LAGS = new double[0];
 
   private final TargetTransform transform;
   private final TargetTransform[] transforms;
@@ -44,6 +54,7 @@ public final class FeaturePipeline {
   private final List<String> outputNames;
   private final List<String> columns;
   private final int fieldCount;
+  private final int[] lags;
   private final int featureFieldCount;
   private final TopologySpec.CalendarFeature[] calendar;
   private final boolean timeSincePrevious;
@@ -83,13 +94,19 @@ public final class FeaturePipeline {
     this.outputNames = List.copyOf(outs);
     this.featureFieldCount = featureFields;
     List<TopologySpec.CalendarFeature> cal = new ArrayList<>();
+    List<Integer> lagList = new ArrayList<>();
     boolean dt = false;
     for (Feature f : spec.features()) {
       if (f.calendar() != null) {
         cal.add(f.calendar());
+      } else if (f.lag() != null) {
+        lagList.add(f.lag());
       } else if (Boolean.TRUE.equals(f.timeSincePrevious())) {
         dt = true;
       }
+    }
+    for (int lag : lagList) {
+      cols.add(t + ":lag" + lag);
     }
     for (TopologySpec.CalendarFeature c : cal) {
       String n = c.name().toLowerCase(Locale.ROOT);
@@ -101,6 +118,7 @@ public final class FeaturePipeline {
     }
     this.columns = List.copyOf(cols);
     this.fieldCount = fields.size();
+    this.lags = lagList.stream().mapToInt(Integer::intValue).toArray();
     this.calendar = cal.toArray(new TopologySpec.CalendarFeature[0]);
     this.timeSincePrevious = dt;
   }
@@ -120,6 +138,24 @@ public final class FeaturePipeline {
       out.add(a.field());
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * The {@code lag} of each lag column, in column order: {@link #features} takes the raw target
+   * {@code lags()[i] - 1} events before the event at index i of its {@code lagged} argument.
+   */
+  public int[] lags() {
+    return lags.clone();
+  }
+
+  /** The number of lag columns. */
+  public int lagCount() {
+    return lags.length;
+  }
+
+  /** The lag of lag column {@code i}. */
+  public int lag(int i) {
+    return lags[i];
   }
 
   private static String lower(TargetTransform t) {
@@ -213,16 +249,29 @@ public final class FeaturePipeline {
     return -1;
   }
 
-  /** Computes {@code x} for event {@code e} given what the series remembers. Allocates nothing. */
+  /**
+   * Computes {@code x} for event {@code e} of a pipeline without lag features, given what the
+   * series remembers. Allocates nothing.
+   *
+   * @throws IllegalStateException when the pipeline has lag features (use the overload that takes
+   *     their values)
+   */
   public void features(Event e, SeriesMemory memory, float[] x) {
-    features(e, memory, x, 0);
+    features(e, memory, NO_LAGS, x, 0);
   }
 
   /**
    * Computes {@code x} for event {@code e} into {@code x[offset .. offset + width())} (one row of a
    * batch). Allocates nothing.
+   *
+   * @param lagged for each lag column i, the raw target {@code lag(i) - 1} events before {@code e}
+   *     (NaN when not known: the column falls back to persistence)
    */
-  public void features(Event e, SeriesMemory memory, float[] x, int offset) {
+  public void features(Event e, SeriesMemory memory, double[] lagged, float[] x, int offset) {
+    if (lagged.length < lags.length) {
+      throw new IllegalStateException(
+          "the pipeline has " + lags.length + " lag features, got " + lagged.length + " values");
+    }
     boolean prev = memory.hasPrevious();
     x[offset] = (float) transformed(e.target, prev ? memory.previousTarget() : Double.NaN);
     int j = offset + 1;
@@ -233,6 +282,10 @@ public final class FeaturePipeline {
       TargetTransform tf = transforms[i - featureFieldCount + 1];
       double previous = prev ? memory.lastFields()[i] : Double.NaN;
       x[j++] = (float) transformed(tf, e.fields[i], previous);
+    }
+    for (int i = 0; i < lags.length; i++) {
+      double v = lagged[i];
+      x[j++] = (float) label(Double.isNaN(v) ? e.target : v, e.target);
     }
     if (calendar.length > 0) {
       ZonedDateTime t = Instant.ofEpochMilli(e.timeMillis).atZone(zone);

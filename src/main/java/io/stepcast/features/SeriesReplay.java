@@ -9,7 +9,8 @@ import java.util.List;
  * The last event has no label, so a series of n events gives n-1 rows. With several targets or
  * horizons a row's labels are every target {@code h} events later for every horizon {@code h}
  * ({@link FeaturePipeline#outputNames} order); a label past the series' end is NaN (the trainer
- * masks it out).
+ * masks it out). A {@code lag} feature reads the target {@code lag - 1} events back in the list, as
+ * the server reads it from the row it kept.
  */
 public final class SeriesReplay {
   private SeriesReplay() {}
@@ -38,6 +39,7 @@ public final class SeriesReplay {
     double[][] all = new double[targetCount][n];
     long[] times = new long[n];
     Memory memory = new Memory(events.isEmpty() ? 0 : events.get(0).fields.length);
+    double[] lagged = new double[pipeline.lagCount()];
     for (int t = 0; t < n; t++) {
       Event e = events.get(t);
       for (int j = 0; j < targetCount; j++) {
@@ -48,8 +50,12 @@ public final class SeriesReplay {
     for (int t = 0; t < n; t++) {
       Event e = events.get(t);
       if (t < m) {
+        for (int i = 0; i < lagged.length; i++) {
+          int back = t - (pipeline.lag(i) - 1);
+          lagged[i] = back >= 0 ? events.get(back).target : Double.NaN;
+        }
         float[] row = new float[pipeline.width()];
-        pipeline.features(e, memory, row);
+        pipeline.features(e, memory, lagged, row, 0);
         x[t] = row;
         float[] labels = new float[targetCount * horizons.length];
         for (int j = 0; j < targetCount; j++) {

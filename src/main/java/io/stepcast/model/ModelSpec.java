@@ -122,7 +122,12 @@ public record ModelSpec(
               + (features == null ? "none" : features.size()));
     }
     features = List.copyOf(features);
+    // A spec that lists its targets may leave out the first one's target and targetTransform.
+    TargetSpec listedFirst = targets == null || targets.isEmpty() ? null : targets.get(0);
+    target = target == null && listedFirst != null ? listedFirst.name() : target;
     requireText("target", target);
+    targetTransform =
+        targetTransform == null && listedFirst != null ? listedFirst.transform() : targetTransform;
     targetTransform =
         targetTransform == null ? "none" : targetTransform.toLowerCase(Locale.ROOT).trim();
     if (!TARGET_TRANSFORMS.contains(targetTransform)) {

@@ -21,6 +21,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -413,6 +414,7 @@ public final class HttpApi implements AutoCloseable {
       partition = meta.partition();
     }
     SeriesState state;
+    ReadOnlyKeyValueStore<Bytes, byte[]> recent = null;
     try {
       StoreQueryParameters<ReadOnlyKeyValueStore<String, SeriesState>> params =
           StoreQueryParameters.fromNameAndType(
@@ -422,6 +424,13 @@ public final class HttpApi implements AutoCloseable {
         params = params.withPartition(partition);
       }
       state = s.store(params).get(r.id());
+      if (r.forecast()) {
+        // A rolled forecast's lag features read the series' kept events (same partition).
+        StoreQueryParameters<ReadOnlyKeyValueStore<Bytes, byte[]>> rows =
+            StoreQueryParameters.fromNameAndType(
+                ForecastTopology.RECENT_STORE, QueryableStoreTypes.<Bytes, byte[]>keyValueStore());
+        recent = s.store(partition != null ? rows.withPartition(partition) : rows);
+      }
     } catch (InvalidStateStoreException e) {
       // Thrown while the store is migrating or restoring: a rebalance is under way.
       sendError(
@@ -462,7 +471,7 @@ public final class HttpApi implements AutoCloseable {
                 + " is serving; the series' next event rebuilds its state for it");
         return;
       }
-      sendJson(x, 200, query.forecast(r.id(), state, r.steps(), h));
+      sendJson(x, 200, query.forecast(r.id(), state, r.steps(), h, recent));
     } finally {
       h.release();
     }

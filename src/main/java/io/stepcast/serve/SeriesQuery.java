@@ -10,8 +10,12 @@ import io.stepcast.engine.StepListener;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
+import io.stepcast.topology.ForecastTopology;
+import io.stepcast.topology.StoreRecentInputs;
 import java.time.Instant;
 import java.util.List;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * Reads a series' live state and rolls a multi-step forecast forward from it without changing it:
@@ -70,9 +74,15 @@ public final class SeriesQuery {
   /**
    * Rolls {@code steps} forecasts forward from a copy of the state with the same {@link StepEngine}
    * the live path steps with ({@link StepEngine#roll}). The first is the forecast the series made
-   * at its last event.
+   * at its last event. {@code recent} is the store of the series' kept events ({@link
+   * ForecastTopology#RECENT_STORE}), which lag features read.
    */
-  public ObjectNode forecast(String id, SeriesState s, int steps, ModelRegistry.Handle handle) {
+  public ObjectNode forecast(
+      String id,
+      SeriesState s,
+      int steps,
+      ModelRegistry.Handle handle,
+      ReadOnlyKeyValueStore<Bytes, byte[]> recent) {
     ObjectNode n = json.createObjectNode();
     n.put("series", id);
     n.put("model", handle.version());
@@ -82,7 +92,8 @@ public final class SeriesQuery {
     int targets;
     double[] forecasts;
     List<String> names;
-    try (StepEngine engine = new StepEngine(spec, 1, RecentInputs.NONE, StepListener.NONE)) {
+    RecentInputs rows = StoreRecentInputs.readOnly(recent, spec);
+    try (StepEngine engine = new StepEngine(spec, 1, rows, StepListener.NONE)) {
       engine.use(handle.model());
       targets = engine.targetCount();
       names = engine.pipeline().targetNames();

@@ -7,22 +7,41 @@ import io.stepcast.state.SeriesState;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * A series' recent inputs in their own changelogged store ({@link ForecastTopology#RECENT_STORE}),
  * one record per series and slot ({@link RecentRows}): an event writes one row of a few dozen bytes
- * and the series state stays lean. Read only when a series meets a new model (burn-in).
+ * and the series state stays lean. Read in full only when a series meets a new model (burn-in); a
+ * {@code lag} feature or a horizon reads one row's scores per event (one {@code get}).
  *
  * <p>A state read from format v1 carries its ring buffer: its rows move here on the series' next
  * event, and a burn-in before that reads them from the state.
  */
-final class StoreRecentInputs implements RecentInputs {
-  private final KeyValueStore<Bytes, byte[]> store;
+public final class StoreRecentInputs implements RecentInputs {
+  private final ReadOnlyKeyValueStore<Bytes, byte[]> store;
+  private final KeyValueStore<Bytes, byte[]> writable;
   private final int capacity;
 
   StoreRecentInputs(KeyValueStore<Bytes, byte[]> store, int capacity) {
     this.store = store;
+    this.writable = store;
     this.capacity = capacity;
+  }
+
+  private StoreRecentInputs(ReadOnlyKeyValueStore<Bytes, byte[]> store, int capacity) {
+    this.store = store;
+    this.writable = null;
+    this.capacity = capacity;
+  }
+
+  /**
+   * The rows of an interactive query of {@link ForecastTopology#RECENT_STORE}, for the state API's
+   * rolled forecast (its lag features read the series' kept actuals); writing is refused.
+   */
+  public static RecentInputs readOnly(
+      ReadOnlyKeyValueStore<Bytes, byte[]> store, TopologySpec spec) {
+    return new StoreRecentInputs(store, capacity(spec));
   }
 
   /**
@@ -71,6 +90,7 @@ final class StoreRecentInputs implements RecentInputs {
 
   @Override
   public void write(String series, SeriesState st, float[] x, int offset, int width) {
+    requireWritable();
     if (capacity == 0) {
       st.dropLegacyRows();
       return;
@@ -101,6 +121,7 @@ final class StoreRecentInputs implements RecentInputs {
       double[] scores,
       int scoresOffset,
       int count) {
+    requireWritable();
     if (capacity == 0 || st.legacyRows() > 0) {
       write(series, st, x, offset, width);
       if (capacity == 0) {
@@ -108,7 +129,7 @@ final class StoreRecentInputs implements RecentInputs {
       }
     }
     long step = st.steps();
-    store.put(
+    writable.put(
         Bytes.wrap(RecentRows.key(RecentRows.series(series), slot(step))),
         RecentRows.value(step, x, offset, width, scores, scoresOffset, count));
   }
@@ -123,7 +144,14 @@ final class StoreRecentInputs implements RecentInputs {
   }
 
   private void put(byte[] id, long step, float[] x, int offset, int width) {
-    store.put(Bytes.wrap(RecentRows.key(id, slot(step))), RecentRows.value(step, x, offset, width));
+    writable.put(
+        Bytes.wrap(RecentRows.key(id, slot(step))), RecentRows.value(step, x, offset, width));
+  }
+
+  private void requireWritable() {
+    if (writable == null) {
+      throw new UnsupportedOperationException("the recent rows of a query are read-only");
+    }
   }
 
   private int slot(long step) {

@@ -1,7 +1,7 @@
 package io.stepcast.train;
 
 import io.stepcast.config.TopologySpec;
-import io.stepcast.engine.RecentInputs;
+import io.stepcast.engine.MemoryRecentInputs;
 import io.stepcast.engine.StepEngine;
 import io.stepcast.engine.StepListener;
 import io.stepcast.features.Event;
@@ -48,8 +48,10 @@ public final class ServingReplay {
   public static double[][] allForecasts(StepModel model, TopologySpec spec, List<Event> events)
       throws ModelException {
     double[][] out = new double[events.size()][];
+    // Recent rows in memory, as the live path keeps them in its store: lag features read them.
+    MemoryRecentInputs recent = new MemoryRecentInputs(spec.model().ringBuffer());
     // Every actual steps the series whatever policies.anomaly says: parity with the trainer.
-    try (StepEngine engine = new StepEngine(spec, 1, RecentInputs.NONE, StepListener.NONE, false)) {
+    try (StepEngine engine = new StepEngine(spec, 1, recent, StepListener.NONE, false)) {
       engine.use(model);
       SeriesState st = null;
       for (int t = 0; t < events.size(); t++) {

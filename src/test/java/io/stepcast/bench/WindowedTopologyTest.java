@@ -131,7 +131,10 @@ class WindowedTopologyTest {
           memory.computeIfAbsent(id, x -> new SeriesReplay.Memory(e.fields().length));
       assertThat(pipeline.carryForward(e, m)).isEqualTo(-1);
       float[] x = new float[pipeline.width()];
-      pipeline.features(e, m, x);
+      // The windowed design keeps no raw targets: its lag columns are persistence.
+      double[] unknown = new double[pipeline.lagCount()];
+      Arrays.fill(unknown, Double.NaN);
+      pipeline.features(e, m, unknown, x, 0);
       List<float[]> history = rows.computeIfAbsent(id, x2 -> new ArrayList<>());
       history.add(x);
       float[][] all = history.toArray(new float[0][]);

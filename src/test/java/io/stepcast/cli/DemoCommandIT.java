@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +20,18 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoCommandIT {
 
   @TempDir Path dir;
+
+  private DemoCommand.Outcome run(
+      TopologySpec spec, String csv, DemoCommand.Settings settings, ByteArrayOutputStream console)
+      throws Exception {
+    return DemoCommand.runPipeline(
+        spec,
+        Path.of(csv),
+        settings,
+        EmbeddedKafkaSupport.cluster().bootstrapServers(),
+        dir.resolve("work"),
+        new PrintStream(console, true, StandardCharsets.UTF_8));
+  }
 
   @Test
   void shouldForecastEveryHeldOutStockEventLiveAndChartIt() throws Exception {
@@ -29,14 +42,7 @@ class DemoCommandIT {
     DemoCommand.Settings settings =
         new DemoCommand.Settings(0.7, 5, null, dir.resolve("out"), Duration.ofMinutes(2));
 
-    DemoCommand.Outcome o =
-        DemoCommand.runPipeline(
-            spec,
-            Path.of("samples/stocks.csv"),
-            settings,
-            EmbeddedKafkaSupport.cluster().bootstrapServers(),
-            dir.resolve("work"),
-            new PrintStream(console, true, StandardCharsets.UTF_8));
+    DemoCommand.Outcome o = run(spec, "samples/stocks.csv", settings, console);
     o.service().close();
     String text = console.toString(StandardCharsets.UTF_8);
 
@@ -56,5 +62,39 @@ class DemoCommandIT {
     assertThat(html).contains("<svg").contains("<polyline").contains("MSFT").contains("GOOG");
     assertThat(html).doesNotContain("<script").doesNotContain("src=").doesNotContain("href=");
     assertThat(Files.list(dir.resolve("out/models/stocks")).count()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldBeatTheSeasonalNaiveForecastOnTheWeatherSampleWithExactServingParity()
+      throws Exception {
+    String base = TestTopics.unique("demo-weather");
+    TopologySpec spec =
+        SpecLoader.load(Path.of("topologies/weather.yaml"), TestTopics.isolatedPipeline(base, 2));
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    DemoCommand.Settings settings =
+        new DemoCommand.Settings(0.7, null, null, dir.resolve("out"), Duration.ofMinutes(3));
+
+    DemoCommand.Outcome o =
+        run(spec, "samples/seattle-weather-hourly-normals.csv", settings, console);
+    o.service().close();
+    String text = console.toString(StandardCharsets.UTF_8);
+
+    // The lag features (same hour yesterday and the hour before) read rows of the series-recent
+    // store live and the events in memory offline: the same forecasts, to the last bit.
+    assertThat(o.maxOfflineDiff()).as(text).isZero();
+    assertThat(o.overall().forecasts()).isEqualTo(2628);
+    assertThat(o.overall().liveMae())
+        .as(text)
+        .isLessThan(o.overall().seasonalMae())
+        .isLessThan(o.overall().persistenceMae());
+    assertThat(text).contains("seasonal MAE").contains("live vs seasonal");
+    assertThat(DemoCommand.summaryLine(o))
+        .contains(String.format(Locale.ROOT, "seasonal-naive %.4f", o.overall().seasonalMae()))
+        .contains("persistence");
+    String html = Files.readString(o.chart());
+    assertThat(html)
+        .contains("temperature (°C)")
+        .contains("seasonal-naive (24 events earlier)")
+        .contains("mean absolute error over the last 168 events");
   }
 }

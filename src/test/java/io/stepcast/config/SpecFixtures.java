@@ -37,7 +37,13 @@ public final class SpecFixtures {
 
   /** The same spec with no features besides the target. */
   public static TopologySpec withNoFeatures(TopologySpec s) {
-    return with(s, java.util.List.of(), s.model(), s.policies(), s.intervals());
+    return withFeatures(s, java.util.List.of());
+  }
+
+  /** The same spec with these features besides the target. */
+  public static TopologySpec withFeatures(
+      TopologySpec s, java.util.List<TopologySpec.Feature> features) {
+    return with(s, features, s.model(), s.policies(), s.intervals());
   }
 
   /** The same spec with another anomaly policy and interval settings. */

@@ -113,6 +113,47 @@ class SpecLoaderTest {
   }
 
   @Test
+  void shouldRejectALagOfOneOrBeyondTheKeptRowsOrMixedWithAnotherKind() throws IOException {
+    String features = "model:\n  ringBuffer: 24\nfeatures:\n";
+    assertThatThrownBy(() -> SpecLoader.load(write(MINIMAL + features + "  - lag: 1\n"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("features[0].lag")
+        .hasMessageContaining("2..4096");
+    assertThatThrownBy(() -> SpecLoader.load(write(MINIMAL + features + "  - lag: 48\n"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.ringBuffer")
+        .hasMessageContaining("set model.ringBuffer: 48 or more");
+    assertThatThrownBy(
+            () ->
+                SpecLoader.load(write(MINIMAL + features + "  - lag: 24\n  - lag: 24\n"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("features[1]")
+        .hasMessageContaining("repeats");
+    assertThatThrownBy(
+            () ->
+                SpecLoader.load(
+                    write(MINIMAL + features + "  - lag: 24\n    field: a\n"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("features[0]")
+        .hasMessageContaining("lag");
+    assertThatThrownBy(
+            () ->
+                SpecLoader.load(write(MINIMAL + features + "  - lag: 24\n    min: 0\n"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("min or max");
+    assertThatThrownBy(
+            () -> SpecLoader.load(write(MINIMAL + features + "  - lag: daily\n"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("features[0].lag");
+    // The environment reaches it like any field.
+    TopologySpec s =
+        SpecLoader.load(
+            write(MINIMAL),
+            Map.of("STEPCAST_FEATURES", "[{lag: 24}]", "STEPCAST_MODEL_RING_BUFFER", "24"));
+    assertThat(s.features()).extracting(TopologySpec.Feature::lag).containsExactly(24);
+  }
+
+  @Test
   void shouldRejectAMissingFileAndBadYaml() throws IOException {
     assertThatThrownBy(() -> SpecLoader.load(dir.resolve("nope.yaml"), Map.of()))
         .hasMessageContaining("nope.yaml")

@@ -5,13 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.stepcast.config.SpecFixtures;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.features.Event;
+import io.stepcast.features.FeaturePipeline;
 import io.stepcast.features.Rejection;
+import io.stepcast.features.SeriesReplay;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.StepModel;
+import io.stepcast.model.Stepper;
 import io.stepcast.state.ModelId;
 import io.stepcast.state.SeriesState;
 import io.stepcast.train.PipelineModels;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -43,40 +45,6 @@ class StepEngineTest {
 
   private static Event event(String id, int hour, double temperature) {
     return Event.of(id, T0 + hour * HOUR, temperature, 1016.5, 3.5 + hour / 10.0);
-  }
-
-  /** Recent inputs in memory: the last {@code capacity} rows per series. */
-  static final class MemoryRecentInputs implements RecentInputs {
-    private final int capacity;
-    private final Map<String, ArrayDeque<float[]>> rows = new HashMap<>();
-
-    MemoryRecentInputs(int capacity) {
-      this.capacity = capacity;
-    }
-
-    @Override
-    public int read(String series, SeriesState state, float[] out, int width, int max) {
-      ArrayDeque<float[]> q = rows.getOrDefault(series, new ArrayDeque<>());
-      int n = Math.min(max, q.size());
-      int i = 0;
-      int skip = q.size() - n;
-      for (float[] r : q) {
-        if (skip-- > 0) {
-          continue;
-        }
-        System.arraycopy(r, 0, out, i++ * width, width);
-      }
-      return n;
-    }
-
-    @Override
-    public void write(String series, SeriesState state, float[] x, int offset, int width) {
-      ArrayDeque<float[]> q = rows.computeIfAbsent(series, k -> new ArrayDeque<>());
-      q.addLast(Arrays.copyOfRange(x, offset, offset + width));
-      if (q.size() > capacity) {
-        q.removeFirst();
-      }
-    }
   }
 
   /** Counts what the engine reports. */
@@ -157,7 +125,7 @@ class StepEngineTest {
   @Test
   void shouldGiveBitIdenticalForecastsBatchedAndOneAtATime() {
     int series = 7;
-    int hours = 12;
+    int hours = 40; // past the largest lag (25): batched lag reads too
     Map<String, SeriesState> single = new HashMap<>();
     Map<String, SeriesState> batched = new HashMap<>();
     List<Double> singleOut = new ArrayList<>();
@@ -235,6 +203,142 @@ class StepEngineTest {
         f = engine.forecast(slot);
         engine.clear();
         assertThat(forecasts[k]).isEqualTo(f);
+      }
+    }
+  }
+
+  /** Records every row the engine keeps, by step. */
+  static final class Recording implements RecentInputs {
+    final MemoryRecentInputs inner;
+    final Map<Long, float[]> rows = new HashMap<>();
+
+    Recording(int capacity) {
+      inner = new MemoryRecentInputs(capacity);
+    }
+
+    @Override
+    public int read(String series, SeriesState state, float[] out, int width, int max) {
+      return inner.read(series, state, out, width, max);
+    }
+
+    @Override
+    public void write(String series, SeriesState state, float[] x, int offset, int width) {
+      rows.put(state.steps(), Arrays.copyOfRange(x, offset, offset + width));
+      inner.write(series, state, x, offset, width);
+    }
+
+    @Override
+    public void write(
+        String series,
+        SeriesState state,
+        float[] x,
+        int offset,
+        int width,
+        double[] scores,
+        int scoresOffset,
+        int count) {
+      rows.put(state.steps(), Arrays.copyOfRange(x, offset, offset + width));
+      inner.write(series, state, x, offset, width, scores, scoresOffset, count);
+    }
+
+    @Override
+    public boolean scores(String series, long step, double[] out, int count) {
+      return inner.scores(series, step, out, count);
+    }
+  }
+
+  private static List<Event> dailyCycle(String id, int hours) {
+    List<Event> events = new ArrayList<>();
+    for (int h = 0; h < hours; h++) {
+      events.add(event(id, h, 4 + 3 * Math.sin(2 * Math.PI * h / 24) + 0.05 * h));
+    }
+    return events;
+  }
+
+  @Test
+  void shouldStepWithTheLagFeaturesTheTrainerComputes() {
+    List<Event> events = dailyCycle("s", 60);
+    float[][] trainer = SeriesReplay.rows(new FeaturePipeline(spec), events).x();
+    Recording recent = new Recording(spec.model().ringBuffer());
+    try (StepEngine engine = new StepEngine(spec, 1, recent, StepListener.NONE)) {
+      engine.use(one);
+      SeriesState st = null;
+      for (Event e : events) {
+        st = engine.state(engine.stepOne("s", e.copy(), st));
+        engine.clear();
+      }
+    }
+    int lag24 = new FeaturePipeline(spec).columns().indexOf("temperature:lag24");
+    for (int t = 0; t < trainer.length; t++) {
+      assertThat(recent.rows.get((long) t)).as("row %d", t).containsExactly(trainer[t]);
+    }
+    // From event 23 on the lag column is the seasonal-naive label, before it persistence (0).
+    assertThat(trainer[22][lag24]).isZero();
+    assertThat(trainer[40][lag24])
+        .isEqualTo((float) (events.get(17).target() - events.get(40).target()));
+  }
+
+  @Test
+  void shouldBurnInANewModelOnKeptRowsWithTheirLagsAfterASwap() throws Exception {
+    List<Event> events = dailyCycle("s", 50);
+    float[][] rows = SeriesReplay.rows(new FeaturePipeline(spec), events).x();
+    int capacity = spec.model().ringBuffer();
+    List<Double> live = new ArrayList<>();
+    try (StepEngine engine =
+        new StepEngine(spec, 1, new MemoryRecentInputs(capacity), StepListener.NONE)) {
+      engine.use(one);
+      SeriesState st = null;
+      for (int t = 0; t < events.size(); t++) {
+        if (t == 40) {
+          engine.use(two);
+        }
+        int slot = engine.stepOne("s", events.get(t).copy(), st);
+        st = engine.state(slot);
+        live.add(engine.forecast(slot));
+        engine.clear();
+      }
+    }
+    // Independently: the new model from zero over the kept rows of events 15..39, then on.
+    FeaturePipeline p = new FeaturePipeline(spec);
+    float[][] states = new float[two.stateCount()][];
+    for (int i = 0; i < states.length; i++) {
+      states[i] = new float[two.stateSize(i)];
+    }
+    float[] y = new float[two.outputSize()];
+    try (Stepper stepper = two.newStepper(1)) {
+      for (int t = 40 - capacity; t < 49; t++) {
+        stepper.step(rows[t], states, y);
+        if (t >= 40) {
+          assertThat(live.get(t))
+              .as("forecast at %d", t)
+              .isEqualTo(p.forecast(y[0], events.get(t).target()));
+        }
+      }
+    }
+  }
+
+  @Test
+  void shouldRollLagFeaturesOverKeptActualsThenOverTheRolledForecasts() {
+    MemoryRecentInputs recent = new MemoryRecentInputs(spec.model().ringBuffer());
+    try (StepEngine engine = new StepEngine(spec, 1, recent, StepListener.NONE)) {
+      engine.use(one);
+      SeriesState st = null;
+      for (Event e : dailyCycle("s", 30)) {
+        st = engine.state(engine.stepOne("s", e, st));
+        engine.clear();
+      }
+      // 30 steps: the first 23 read kept actuals, the later ones forecasts rolled before them.
+      int steps = 30;
+      long[] times = new long[steps];
+      double[] forecasts = new double[steps];
+      assertThat(engine.roll("s", st, steps, times, forecasts)).isEqualTo(steps);
+      SeriesState copy = st.copy();
+      for (int k = 1; k < steps; k++) {
+        float[] last = copy.lastFields();
+        Event e = Event.of("s", times[k - 1], forecasts[k - 1], last[0], last[1]);
+        int slot = engine.stepOne("s", e, copy);
+        assertThat(forecasts[k]).as("step %d", k).isEqualTo(engine.forecast(slot));
+        engine.clear();
       }
     }
   }

@@ -81,4 +81,24 @@ class ModelSpecOutputsTest {
                         "{\"name\":\"wind\",\"transform\":\"difference\"}")))
         .hasMessageContaining("must start with the target 'temperature'");
   }
+
+  @Test
+  void shouldStateTargetsHorizonsAndOutputsInTheSchema() {
+    String json =
+        base()
+            .outputs(
+                List.of(
+                    new TargetSpec("temperature", "difference"), new TargetSpec("wind", "none")),
+                List.of(1, 6))
+            .golden(new ModelSpec.GoldenVectors(new float[][] {{1, 2, 3}}, new float[1][4]))
+            .createdAt("2026-11-30T16:00:00Z")
+            .build()
+            .toJson();
+    assertThat(SpecSchema.problems(json)).isEmpty();
+    assertThat(
+            SpecSchema.problems(json.replace("\"transform\":\"none\"", "\"transform\":\"ratio\"")))
+        .isNotEmpty();
+    assertThat(SpecSchema.problems(json.replace("\"horizons\":[1,6]", "\"horizons\":[0,6]")))
+        .isNotEmpty();
+  }
 }

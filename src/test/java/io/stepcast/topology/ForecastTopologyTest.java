@@ -97,8 +97,9 @@ class ForecastTopologyTest {
   private static String weatherEvent(int hour, double temperature) {
     return String.format(
         Locale.ROOT,
-        "{\"date\":\"2010-01-01T%02d:00:00\",\"pressure\":1016.5,\"temperature\":%s,\"wind\":3.5}",
-        hour,
+        "{\"date\":\"2010-01-%02dT%02d:00:00\",\"pressure\":1016.5,\"temperature\":%s,\"wind\":3.5}",
+        1 + hour / 24,
+        hour % 24,
         temperature);
   }
 
@@ -126,7 +127,11 @@ class ForecastTopologyTest {
             PipelineModels.specFor(spec, "ref-7", CellType.LSTM, t.layers(), t.hiddenSize())
                 .build());
     start(spec, model);
-    double[] temps = {4.0, 3.9, 3.7, 3.8, 4.4};
+    // Past the largest lag (25), so the lag features read rows kept in the series-recent store.
+    double[] temps = new double[40];
+    for (int h = 0; h < temps.length; h++) {
+      temps[h] = 4.0 + Math.sin(2 * Math.PI * h / 24) + 0.01 * h;
+    }
     List<Event> events = new ArrayList<>();
     for (int h = 0; h < temps.length; h++) {
       input.pipeInput(b("seattle"), b(weatherEvent(h + 1, temps[h])));
@@ -137,8 +142,17 @@ class ForecastTopologyTest {
     ReferenceRnn ref = new ReferenceRnn(w);
     float[][] st = ref.zeroState();
     float[] x = new float[pipeline.width()];
+    double[] lagged = new double[pipeline.lagCount()];
+    assertThat(pipeline.lags()).containsExactly(24, 25);
     for (int i = 0; i < temps.length; i++) {
-      pipeline.features(events.get(i), memory, x);
+      // The target lag events before the forecast one: lag - 1 events before this one.
+      for (int j = 0; j < lagged.length; j++) {
+        int back = i - (pipeline.lag(j) - 1);
+        lagged[j] = back >= 0 ? temps[back] : Double.NaN;
+      }
+      pipeline.features(events.get(i), memory, lagged, x, 0);
+      int lagColumn = pipeline.columns().indexOf("temperature:lag24");
+      assertThat(x[lagColumn]).isEqualTo(i >= 23 ? (float) (temps[i - 23] - temps[i]) : 0f);
       float[] y = ref.step(x, st);
       pipeline.remember(events.get(i), memory);
       JsonNode f = readForecast();
