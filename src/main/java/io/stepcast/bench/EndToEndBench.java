@@ -647,7 +647,10 @@ public final class EndToEndBench {
    * per event, so their cost counts as it does in production.
    */
   private ForecastMetrics servedMetrics() {
-    PipelineMetrics metrics = new PipelineMetrics(spec.name());
+    FeaturePipeline outputs = new FeaturePipeline(spec);
+    PipelineMetrics metrics =
+        new PipelineMetrics(
+            spec.name(), spec.intervals().levels(), outputs.targetNames(), outputs.horizons());
     metrics.bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     return metrics;
   }

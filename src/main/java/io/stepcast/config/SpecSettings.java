@@ -352,7 +352,8 @@ public final class SpecSettings {
               "record cache of the Kafka Streams threads (Kafka's statestore.cache.max.bytes); in"
                   + " front of the series state store only when processing.batchSize is 1 (a"
                   + " series seen several times per commit is then written to RocksDB and its"
-                  + " changelog once); 0: none"),
+                  + " changelog once) and, with batching, sizing the processor's write-back of"
+                  + " stepped states; 0: none (batching keeps 1 MiB for its commit hook)"),
           define(
               "processing.batchSize",
               64,

@@ -1,5 +1,6 @@
 package io.stepcast.topology;
 
+import io.stepcast.config.TopologySpec;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
@@ -46,6 +47,21 @@ final class BeforeCommit {
   private BeforeCommit(KeyValueStore<String, Integer> store) {
     this.store = store;
   }
+
+  /**
+   * The record cache to give Kafka Streams ({@code statestore.cache.max.bytes}): {@code
+   * processing.cacheMaxBytes}, but with batching at least {@value #MIN_CACHE_BYTES}. This class's
+   * store must hold its one entry until the commit; with no cache every put would flush it at once
+   * and step each event alone. With batching it is the topology's only cached store (the series
+   * state has no record cache then), so this much is never full.
+   */
+  static long threadCacheBytes(TopologySpec spec) {
+    long bytes = spec.processing().cacheMaxBytes();
+    return spec.processing().batchSize() > 1 ? Math.max(bytes, MIN_CACHE_BYTES) : bytes;
+  }
+
+  /** The least record cache batching runs with; see {@link #threadCacheBytes}. */
+  static final long MIN_CACHE_BYTES = 1 << 20;
 
   /** The store to add to the topology and connect to the processor. */
   static StoreBuilder<KeyValueStore<String, Integer>> storeBuilder() {

@@ -125,8 +125,12 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     if (slot < 0) {
       SeriesState learnt = engine.refusedState();
       if (learnt != null) {
-        // A dead-lettered anomaly was scored: its calibration must not forget the miss.
-        store.put(id, learnt);
+        // A dead-lettered anomaly was scored: its calibration must not forget the miss. Held
+        // back, it must be written before this commit like any stepped state.
+        save(id, learnt);
+        if (beforeCommit != null) {
+          beforeCommit.arm();
+        }
       }
       deadLetter(record, in);
       return;
@@ -150,11 +154,7 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     for (int slot = 0; slot < n; slot++) {
       SeriesState st = engine.state(slot);
       String id = engine.id(slot);
-      if (writeBackLimit > 0) {
-        unwritten.put(id, st);
-      } else {
-        store.put(id, st);
-      }
+      save(id, st);
       if (engine.isNew(slot)) {
         held++;
         added = true;
@@ -191,6 +191,15 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
       counts.put(COUNT_KEY, held);
       countUnsaved = false;
       metrics.seriesHeld(task, held);
+    }
+  }
+
+  /** Stores a series' new state, or holds it back for the write-back before the commit. */
+  private void save(String id, SeriesState st) {
+    if (writeBackLimit > 0) {
+      unwritten.put(id, st);
+    } else {
+      store.put(id, st);
     }
   }
 

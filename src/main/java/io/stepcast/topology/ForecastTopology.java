@@ -153,7 +153,7 @@ public final class ForecastTopology {
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, spec.processing().numStreamThreads());
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, spec.processing().standbyReplicas());
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, spec.processing().commitIntervalMs());
-    p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, spec.processing().cacheMaxBytes());
+    p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, BeforeCommit.threadCacheBytes(spec));
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) spec.topics().replicationFactor());
     p.put(
         StreamsConfig.topicPrefix("min.insync.replicas"),
