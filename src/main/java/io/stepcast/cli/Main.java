@@ -26,6 +26,8 @@ public final class Main implements Runnable {
       String name, String className, List<OptionalRuntime> needs, String where) {}
 
   private static final String LAUNCHER = "the launcher ./stepcast in a clone of the repository";
+  private static final String TRAINER_IMAGE =
+      "the trainer image (docker/Dockerfile --target trainer) or " + LAUNCHER;
 
   private static final List<OptionalCommand> OPTIONAL =
       List.of(
@@ -40,12 +42,12 @@ public final class Main implements Runnable {
               "train",
               "io.stepcast.cli.TrainCommand",
               List.of(OptionalRuntime.TRAINER),
-              "the trainer image (docker/Dockerfile --target trainer) or " + LAUNCHER),
+              TRAINER_IMAGE),
           new OptionalCommand(
               "features",
               "io.stepcast.cli.FeaturesCommand",
               List.of(OptionalRuntime.TRAINER),
-              "the trainer image (docker/Dockerfile --target trainer) or " + LAUNCHER),
+              TRAINER_IMAGE),
           new OptionalCommand(
               "demo",
               "io.stepcast.cli.DemoCommand",

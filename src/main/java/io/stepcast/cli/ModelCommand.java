@@ -7,11 +7,13 @@ import io.stepcast.config.TopologySpec;
 import io.stepcast.kafka.ModelTopic;
 import io.stepcast.model.ExecutionConfig;
 import io.stepcast.model.ModelException;
+import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.ModelSpec;
 import io.stepcast.model.OnnxMetadata;
 import io.stepcast.model.OrtSupport;
 import io.stepcast.model.SpecSchema;
 import io.stepcast.model.StepModel;
+import io.stepcast.serve.ModelSources;
 import io.stepcast.train.PipelineModels;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -34,8 +36,12 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "model",
     mixinStandardHelpOptions = true,
-    description = "Exports and inspects ONNX step models.",
-    subcommands = {ModelCommand.Export.class, ModelCommand.Inspect.class})
+    description = "Exports, inspects and publishes ONNX step models.",
+    subcommands = {
+      ModelCommand.Export.class,
+      ModelCommand.Inspect.class,
+      ModelCommand.Publish.class
+    })
 final class ModelCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -145,6 +151,92 @@ final class ModelCommand implements Runnable {
       }
       String version = spec.name() + "-fixed-" + seed;
       deliver(onnx, version, spec, target, publish, common);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "publish",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Publishes a step model made elsewhere (PyTorch, Keras, ...) for the pipeline: checks it as"
+            + " a running instance of the pipeline would (signature, golden vectors, features,"
+            + " target and transform) and its spec against the schema of docs/MODEL-CONTRACT.md,"
+            + " then writes it into the model directory (atomically) and, with --topic, to the"
+            + " model topic.",
+        "Running instances serve the newest valid model (by the spec's createdAt)."
+      })
+  static final class Publish implements Callable<Integer> {
+    private static final java.util.regex.Pattern FILE_NAME =
+        java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,200}");
+
+    @Mixin CommonOptions common;
+
+    @Parameters(index = "0", description = "The .onnx file.")
+    Path file;
+
+    @Option(
+        names = "--out",
+        description = "Directory to write the model to. Default: the spec's model.directory")
+    Path out;
+
+    @Option(names = "--topic", description = "Also publish it to the model topic (needs -b).")
+    boolean topic;
+
+    @Override
+    public Integer call() throws Exception {
+      TopologySpec spec = common.spec();
+      Path dir =
+          out != null
+              ? out
+              : spec.model().directory() == null ? null : Path.of(spec.model().directory());
+      if (dir == null && !topic) {
+        throw new UserException(
+            "nowhere to publish to: pass --out DIR, --topic, or set model.directory in "
+                + common.topology);
+      }
+      if (topic) {
+        common.requireBootstrap("--topic");
+      }
+      byte[] bytes;
+      try {
+        bytes = Files.readAllBytes(file);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new UserException("no such file: " + file);
+      }
+      String json = OnnxMetadata.read(bytes).get(ModelSpec.METADATA_KEY);
+      if (json != null) {
+        try {
+          SpecSchema.check(json);
+        } catch (IllegalArgumentException e) {
+          throw new UserException(file + ": " + e.getMessage());
+        }
+      }
+      // The registry a running instance of this pipeline builds: it accepts exactly what they do.
+      String version;
+      try (ModelRegistry registry =
+          ModelSources.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE)) {
+        if (registry.offer(bytes, file.toString()) != ModelRegistry.Outcome.SWAPPED) {
+          throw new UserException(
+              "not published: pipeline "
+                  + spec.name()
+                  + " would refuse it: "
+                  + registry.lastRefusal());
+        }
+        version = registry.current().version();
+      }
+      if (dir != null && !FILE_NAME.matcher(version).matches()) {
+        throw new UserException(
+            "not published: the model's version '"
+                + version
+                + "' cannot name a file in "
+                + dir
+                + "; use letters, digits, '.', '_' and '-' in the spec's version");
+      }
+      if (dir != null) {
+        Files.createDirectories(dir);
+      }
+      deliver(bytes, version, spec, dir, topic, common);
       return 0;
     }
   }

@@ -117,6 +117,8 @@ class SpecSchemaTest {
         .isEqualTo(componentNames(StateSpec.class));
     assertThat(propertyNames(schema.at("/properties/golden/properties")))
         .isEqualTo(componentNames(GoldenVectors.class));
+    assertThat(propertyNames(schema.at("/$defs/target/properties")))
+        .isEqualTo(componentNames(ModelSpec.TargetSpec.class));
     assertThat(schema.get("additionalProperties").asBoolean(true)).isFalse();
   }
 
