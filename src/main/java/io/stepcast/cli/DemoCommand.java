@@ -357,6 +357,7 @@ final class DemoCommand implements Callable<Integer> {
       Accuracy.Sum arAll = new Accuracy.Sum();
       double maxDiff = 0;
       Integer season = spec.target().season();
+      DemoCoverage coverage = new DemoCoverage(spec.intervals().levels());
       try (StepModel model = StepModel.load(result.onnx(), ExecutionConfig.cpu())) {
         for (Stream st : streams) {
           TrainingData.Series full = st.series();
@@ -390,6 +391,7 @@ final class DemoCommand implements Callable<Integer> {
             JsonNode f = live.get(times[k]);
             JsonNode pf = f == null ? null : f.get("previousForecast");
             predicted[k] = pf == null || pf.isNull() ? Double.NaN : pf.asDouble();
+            coverage.add(live.get(full.events().get(e - 1).timeMillis()), actual[k], f);
             persisted[k] = Baselines.persistence(rowsOf, e - 1);
             if (season != null) {
               seasonalNaive[k] = Baselines.seasonalNaive(rowsOf, e - 1, season);
@@ -443,6 +445,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       Live overall = live("(all)", liveAll, persistAll, season == null ? null : seasonalAll, arAll);
       printLive(con, spec, rows, overall, season != null, forecasts, deadLetters);
+      con.println(coverage.describe());
       con.printf(
           Locale.ROOT,
           "serving check: live forecasts vs the exported model run offline over the same events:"

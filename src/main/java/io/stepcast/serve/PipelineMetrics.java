@@ -271,7 +271,10 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
 
   @Override
   public void covered(int level, boolean in) {
-    (in ? inside : outside)[level].increment();
+    // Levels beyond those this binder was built with are not counted (never a dead thread).
+    if (level < inside.length) {
+      (in ? inside : outside)[level].increment();
+    }
   }
 
   @Override
