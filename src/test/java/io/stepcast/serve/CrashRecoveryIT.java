@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -150,17 +151,25 @@ abstract class CrashRecoveryIT {
     env.put("STEPCAST_PROCESSING_BATCH_SIZE", "64");
     Path log = dir.resolve("run.log");
     Process first = start(env, log);
+    // The second half of the stream waits for the kill: however fast the instance, the kill lands
+    // with events still to come (and, from the pace, usually with some of the first half in
+    // flight).
+    CountDownLatch killed = new CountDownLatch(1);
     Thread producer =
         new Thread(
             () -> {
               try (KafkaProducer<String, String> p =
                   new KafkaProducer<>(TestRecords.producerConfig(bootstrapServers()))) {
                 for (int i = 0; i < events.size(); i++) {
+                  if (i == events.size() / 2) {
+                    p.flush();
+                    killed.await();
+                  }
                   Map.Entry<String, String> e = events.get(i);
                   p.send(new ProducerRecord<>(spec.topics().input(), e.getKey(), e.getValue()));
                   if (i % 50 == 49) {
                     p.flush();
-                    Thread.sleep(40); // about 1,000 events/s: the kill lands mid-stream
+                    Thread.sleep(40); // about 1,000 events/s
                   }
                 }
               } catch (InterruptedException e) {
@@ -168,6 +177,7 @@ abstract class CrashRecoveryIT {
               }
             },
             "crash-it-producer");
+    producer.setDaemon(true); // never left waiting for a kill that a failed await skipped
     producer.start();
     Await.until(
         Duration.ofSeconds(90),
@@ -177,6 +187,7 @@ abstract class CrashRecoveryIT {
                 >= events.size() / 4,
         () -> "a quarter of the forecasts before the kill (log: " + log + ")");
     first.destroyForcibly().waitFor();
+    killed.countDown();
     int atKill =
         TestRecords.drain(bootstrapServers(), spec.topics().output(), Duration.ofMillis(500))
             .size();

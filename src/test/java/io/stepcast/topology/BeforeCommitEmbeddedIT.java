@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stepcast.config.SpecLoader;
 import io.stepcast.config.TopologySpec;
-import io.stepcast.engine.RecentInputs;
+import io.stepcast.engine.MemoryRecentInputs;
 import io.stepcast.engine.StepEngine;
 import io.stepcast.engine.StepListener;
 import io.stepcast.features.Event;
@@ -171,7 +171,14 @@ class BeforeCommitEmbeddedIT {
     Map<String, SeriesState> states = new HashMap<>();
     EventParser parser = new EventParser(spec);
     try (StepModel m = StepModel.load(model, ExecutionConfig.cpu());
-        StepEngine engine = new StepEngine(spec, 1, RecentInputs.NONE, StepListener.NONE)) {
+        StepEngine engine =
+            new StepEngine(
+                spec,
+                1,
+                // The recent rows as the topology keeps them: the weather spec's lag features
+                // read the actual of 24 and 25 events back from them.
+                new MemoryRecentInputs(spec.model().ringBuffer()),
+                StepListener.NONE)) {
       engine.use(m);
       for (Map.Entry<String, String> e : events) {
         Event ev =
