@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -366,6 +367,9 @@ public final class ModelTopic {
     private boolean caughtUp;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile boolean running = true;
+    // Counted down by close: ends a backoff wait without interrupting the thread (an interrupt
+    // that lands while the consumer closes makes Kafka log an ERROR with a stack trace).
+    private final CountDownLatch stopped = new CountDownLatch(1);
 
     public Follower(
         String bootstrap,
@@ -411,7 +415,9 @@ public final class ModelTopic {
             }
             refreshAt = System.currentTimeMillis() + backoff;
             health.success();
-            Thread.sleep(backoff);
+            if (stopped.await(backoff, TimeUnit.MILLISECONDS)) {
+              break;
+            }
             backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
             continue;
           }
@@ -448,7 +454,9 @@ public final class ModelTopic {
           consumer = null;
           closeQuietly(c);
           try {
-            Thread.sleep(backoff);
+            if (stopped.await(backoff, TimeUnit.MILLISECONDS)) {
+              break;
+            }
           } catch (InterruptedException e) {
             break;
           }
@@ -534,12 +542,16 @@ public final class ModelTopic {
     @Override
     public void close() throws InterruptedException {
       running = false;
+      stopped.countDown();
       KafkaConsumer<String, byte[]> c = consumer;
       if (c != null) {
         c.wakeup();
       }
-      thread.interrupt();
       thread.join(10_000);
+      if (thread.isAlive()) {
+        thread.interrupt(); // wedged somewhere a wakeup does not reach
+        thread.join(10_000);
+      }
       health.close();
     }
   }
