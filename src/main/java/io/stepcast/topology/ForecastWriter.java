@@ -139,45 +139,7 @@ public final class ForecastWriter {
         0,
         false,
         false,
-        false);
-  }
-
-  /**
-   * The forecast record of one event with its prediction intervals and anomaly flags.
-   *
-   * @param halfWidths the intervals' half-widths, one per level from {@code offset} (NaN: no
-   *     interval yet); null: no interval fields at all
-   */
-  public byte[] write(
-      String series,
-      long eventTime,
-      double actual,
-      double forecast,
-      double previousForecast,
-      double previousActual,
-      String model,
-      long steps,
-      boolean warm,
-      double[] halfWidths,
-      int offset,
-      boolean intervalsWarm,
-      boolean anomaly,
-      boolean held) {
-    return write(
-        series,
-        eventTime,
-        actual,
-        forecast,
-        previousForecast,
-        previousActual,
-        model,
-        steps,
-        warm,
-        halfWidths,
-        offset,
-        intervalsWarm,
-        anomaly,
-        held,
+        false,
         null,
         0);
   }
