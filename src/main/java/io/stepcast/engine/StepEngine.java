@@ -96,6 +96,9 @@ public final class StepEngine implements AutoCloseable {
   private final boolean[] anomaly;
   private final boolean[] held;
   private final double[] halfWidths;
+  private final boolean[] slotIntervalsWarm;
+  private final double[] outputHalfWidths;
+  private final boolean[] outputIntervalsWarm;
   private SeriesState refusedState;
 
   private Rejection refusal;
@@ -154,7 +157,7 @@ public final class StepEngine implements AutoCloseable {
     this.maxBatch = maxBatch;
     this.recent = recent;
     this.listener = listener;
-    this.intervals = new IntervalCalibration(spec.intervals());
+    this.intervals = new IntervalCalibration(spec.intervals(), targets, horizons);
     this.anomalyPolicy = applyAnomalyPolicy ? spec.policies().anomaly() : AnomalyPolicy.FLAG;
     this.x = new float[maxBatch * width];
     this.replay = new float[Math.max(1, recentCapacity) * width];
@@ -171,6 +174,9 @@ public final class StepEngine implements AutoCloseable {
     this.anomaly = new boolean[maxBatch];
     this.held = new boolean[maxBatch];
     this.halfWidths = new double[maxBatch * intervals.size()];
+    this.slotIntervalsWarm = new boolean[maxBatch];
+    this.outputHalfWidths = new double[multi ? maxBatch * outputs * intervals.size() : 0];
+    this.outputIntervalsWarm = new boolean[multi ? maxBatch * outputs : 0];
   }
 
   /** The feature pipeline the engine computes inputs with. */
@@ -360,16 +366,36 @@ public final class StepEngine implements AutoCloseable {
     base[slot] = ev.target();
     anomaly[slot] = outside;
     held[slot] = hold;
-    int levels = intervals.size();
-    boolean ready = intervals.ready(st);
-    for (int i = 0; i < levels; i++) {
-      halfWidths[slot * levels + i] = ready ? intervals.halfWidth(st, i) : Double.NaN;
-    }
+    publishIntervals(st, slot);
     previousForecast[slot] = prevForecast;
     previousActual[slot] = prevActual;
     added[slot] = fresh;
     staged++;
     return slot;
+  }
+
+  /**
+   * Keeps the half-widths and warm flags of the intervals published with the slot's forecasts: the
+   * calibration after this event's scoring and any swap.
+   */
+  private void publishIntervals(SeriesState st, int slot) {
+    int levels = intervals.size();
+    boolean ready = intervals.ready(st);
+    for (int i = 0; i < levels; i++) {
+      halfWidths[slot * levels + i] = ready ? intervals.halfWidth(st, i) : Double.NaN;
+    }
+    slotIntervalsWarm[slot] = levels > 0 && intervals.warm(st, 0, true);
+    if (!multi) {
+      return;
+    }
+    for (int o = 0; o < outputs; o++) {
+      boolean has = intervals.ready(st, o);
+      int at = (slot * outputs + o) * levels;
+      for (int i = 0; i < levels; i++) {
+        outputHalfWidths[at + i] = has ? intervals.halfWidth(st, o, i) : Double.NaN;
+      }
+      outputIntervalsWarm[slot * outputs + o] = has && intervals.warm(st, o, true);
+    }
   }
 
   /** Whether a series is in the staged batch (run the batch before staging it again). */
@@ -485,7 +511,9 @@ public final class StepEngine implements AutoCloseable {
           pastActuals[o] = scores[j];
           pastForecasts[o] = scores[targets + j * h + k];
           if (!Double.isNaN(pastForecasts[o])) {
-            listener.scoredHorizon(j, k, Math.abs(a - pastForecasts[o]), Math.abs(a - scores[j]));
+            double absError = Math.abs(a - pastForecasts[o]);
+            listener.scoredHorizon(j, k, absError, Math.abs(a - scores[j]));
+            intervals.scoreOutput(st, j * h + k, absError, listener);
           }
         } else {
           pastActuals[o] = Double.NaN;
@@ -556,9 +584,38 @@ public final class StepEngine implements AutoCloseable {
     return halfWidths;
   }
 
-  /** Whether the slot's intervals are warm (enough errors scored, see {@code intervals.warmUp}). */
+  /**
+   * Whether the slot's intervals are warm: enough errors scored (see {@code intervals.warmUp}) and,
+   * after a model swap, enough of the new model's ({@code intervals.swapWarmUp}).
+   */
   public boolean intervalsWarm(int slot) {
-    return intervals.warm(slotStates[slot]);
+    return slotIntervalsWarm[slot];
+  }
+
+  /**
+   * The half-widths of the intervals around every output's forecast (several outputs only), one per
+   * level in the spec's order, from {@link #outputOffset}; NaN while that output has none (before
+   * its first scored error). Read-only; reused by the next batch.
+   */
+  public double[] outputHalfWidths() {
+    return outputHalfWidths;
+  }
+
+  /**
+   * Where target {@code j}'s half-widths at the {@code k}-th horizon start in {@link
+   * #outputHalfWidths}.
+   */
+  public int outputOffset(int slot, int j, int k) {
+    return (slot * outputs + j * horizons.length + k) * intervals.size();
+  }
+
+  /**
+   * Whether the intervals of target {@code j}'s forecast at the {@code k}-th horizon are warm: that
+   * output has scored {@code intervals.warmUp} errors (and, after a swap, {@code
+   * intervals.swapWarmUp} of the new model's).
+   */
+  public boolean intervalsWarm(int slot, int j, int k) {
+    return outputIntervalsWarm[slot * outputs + j * horizons.length + k];
   }
 
   /** The forecast made at the series' previous event (NaN: none); this event labels it. */
@@ -719,6 +776,37 @@ public final class StepEngine implements AutoCloseable {
   }
 
   /**
+   * Puts, at every step of a rolled forecast ({@link #roll}) that is one of the pipeline's
+   * horizons, the model's own forecast for that horizon made at the series' last event (kept with
+   * its row) in place of the rolled one: a forecast trained for that horizon rather than fed its
+   * own forecasts, and the one that horizon's intervals are calibrated on. Marks those values, and
+   * the first step's (always the model's own), in {@code direct} (same layout as {@code
+   * forecasts}). Replaces nothing with one output, or when the last event's row is gone.
+   */
+  public void putDirectForecasts(
+      String id, SeriesState live, int steps, double[] forecasts, boolean[] direct) {
+    // The first step is always the model's own: the next-event forecasts of the last event.
+    for (int j = 0; j < targets && steps > 0; j++) {
+      direct[j] = !Double.isNaN(forecasts[j]);
+    }
+    if (!multi
+        || live.steps() == 0
+        || !recent.scores(id, live.steps() - 1, scores, targets + outputs)) {
+      return;
+    }
+    for (int k = 0; k < horizons.length; k++) {
+      int step = horizons[k];
+      for (int j = 0; j < targets && step <= steps; j++) {
+        double f = scores[targets + j * horizons.length + k];
+        if (!Double.isNaN(f)) {
+          forecasts[(step - 1) * targets + j] = f;
+          direct[(step - 1) * targets + j] = true;
+        }
+      }
+    }
+  }
+
+  /**
    * The state to store although the last {@link #stage} refused its event (an anomaly under {@code
    * dead_letter}: scored and learnt from), or null when the refusal left the state untouched.
    */
@@ -743,6 +831,7 @@ public final class StepEngine implements AutoCloseable {
   /** Replays the series' recent inputs through the new model (burn-in), or starts from zero. */
   private void rebuild(String id, SeriesState st) {
     st.resetRecurrent(modelId, stateSizes);
+    intervals.swapped(st);
     if (!burnInOnSwap || recentCapacity == 0) {
       return;
     }
