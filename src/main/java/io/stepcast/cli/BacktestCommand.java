@@ -4,6 +4,7 @@ import io.stepcast.config.TopologySpec;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.kafka.Csv;
 import io.stepcast.model.ExecutionConfig;
+import io.stepcast.model.ModelException;
 import io.stepcast.model.ModelRegistry;
 import io.stepcast.model.StepModel;
 import io.stepcast.serve.ModelSources;
@@ -185,7 +186,10 @@ final class BacktestCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The --model file, refused with one line unless a running instance of the pipeline takes it. */
+  /**
+   * The --model file, refused with one line unless a running instance of the pipeline would take
+   * it: loadable with valid golden vectors ({@link StepModel#load}) and fitting the pipeline.
+   */
   private byte[] readModel(TopologySpec spec) throws Exception {
     byte[] bytes;
     try {
@@ -193,13 +197,16 @@ final class BacktestCommand implements Callable<Integer> {
     } catch (NoSuchFileException e) {
       throw new UserException("no such file: " + model);
     }
-    // The registry a running instance of this pipeline builds: it accepts exactly what they do.
-    try (ModelRegistry registry =
-        ModelSources.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE)) {
-      if (registry.offer(bytes, model.toString()) != ModelRegistry.Outcome.SWAPPED) {
+    try (StepModel m = StepModel.load(bytes, ExecutionConfig.cpu());
+        ModelRegistry registry =
+            ModelSources.registry(spec, ExecutionConfig.cpu(), ModelRegistry.Listener.NONE)) {
+      String problem = registry.mismatch(m.spec());
+      if (problem != null) {
         throw new UserException(
-            "--model: pipeline " + spec.name() + " would refuse it: " + registry.lastRefusal());
+            "--model " + model + ": pipeline " + spec.name() + " would refuse it: " + problem);
       }
+    } catch (ModelException e) {
+      throw new UserException("--model " + model + ": " + e.getMessage());
     }
     return bytes;
   }
