@@ -280,7 +280,7 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private static TrainingRun.Result train(
+  static TrainingRun.Result train(
       TopologySpec spec, TrainingData data, TrainConfig cfg, String version) throws Exception {
     ProgressBar bar = new ProgressBar(System.err, "train");
     TrainingListener listener =
