@@ -110,7 +110,15 @@ public final class SpecSettings {
               Validator.ANY,
               "the series' time axis, which the times of forecasts several events ahead (horizons,"
                   + " `/series/{id}/forecast`) follow: `continuous`, or `business_days` (no"
-                  + " Saturdays or Sundays in timestamp.zone: Friday's next daily event is Monday's)"),
+                  + " Saturdays or Sundays in timestamp.zone, nor timestamp.holidays: Friday's next"
+                  + " daily event is Monday's)"),
+          define(
+              "timestamp.holidays",
+              List.of(),
+              Validator.holidays(),
+              "with timestamp.calendar: business_days, further days that do not exist on the"
+                  + " series' time axis, as ISO dates in timestamp.zone, e.g. `['2026-12-25',"
+                  + " '2027-01-01']`: forecast times skip them as they skip weekends"),
           define(
               "features",
               List.of(),

@@ -3,6 +3,7 @@ package io.stepcast.config;
 import io.stepcast.config.TopologySpec.Feature;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -105,6 +106,24 @@ public final class SpecValidation {
           "timestamp.pattern",
           "is missing while timestamp.format is pattern",
           "give a java.time pattern, e.g. timestamp.pattern: 'MMM d yyyy'");
+    }
+    if (!ts.holidays().isEmpty() && ts.calendar() != TopologySpec.TimeCalendar.BUSINESS_DAYS) {
+      String calendar = ts.calendar().name().toLowerCase(Locale.ROOT);
+      // Blame the value an environment variable changed, when only one of the two came from one.
+      boolean calendarFromEnv =
+          env.containsKey("timestamp.calendar") && !env.containsKey("timestamp.holidays");
+      throw error(
+          src,
+          env,
+          calendarFromEnv ? "timestamp.calendar" : "timestamp.holidays",
+          calendarFromEnv
+              ? "is " + calendar + ", which has no days off, but timestamp.holidays lists some"
+              : "lists "
+                  + ts.holidays().size()
+                  + " date(s) but timestamp.calendar is "
+                  + calendar
+                  + ", which has no days off",
+          "set timestamp.calendar: business_days, or remove timestamp.holidays");
     }
     var tr = s.training();
     if (tr.validationFraction() + tr.testFraction() >= 0.9) {

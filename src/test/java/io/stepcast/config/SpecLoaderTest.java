@@ -1,5 +1,6 @@
 package io.stepcast.config;
 
+import static io.stepcast.config.SpecFixtures.assertOneLine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -368,18 +368,5 @@ class SpecLoaderTest {
   void shouldNameTheTypeForAValueOfTheWrongType() throws IOException {
     Path f = write(MINIMAL + "topics:\n  partitions: many\n");
     assertOneLine(() -> SpecLoader.load(f, Map.of()), "topics.partitions", "Fix: ");
-  }
-
-  /** The error is a ConfigException of one line that contains every given part. */
-  private static void assertOneLine(ThrowingCallable load, String... parts) {
-    assertThatThrownBy(load)
-        .isInstanceOf(ConfigException.class)
-        .satisfies(
-            e -> {
-              assertThat(e.getMessage()).doesNotContain("\n").contains("Fix: ");
-              for (String p : parts) {
-                assertThat(e.getMessage()).contains(p);
-              }
-            });
   }
 }
