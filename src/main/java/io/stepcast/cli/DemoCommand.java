@@ -305,6 +305,8 @@ final class DemoCommand implements Callable<Integer> {
       bar.done();
     }
     TrainCommand.printReport(con, result.report());
+    // The live table compares with the AR order the trainer reported (the spec's, or AIC's).
+    int arOrder = result.report().arOrder();
     Path modelDir = s.out().resolve("models").resolve(spec.name());
     TrainCommand.write(modelDir, result, con);
 
@@ -373,7 +375,7 @@ final class DemoCommand implements Callable<Integer> {
             }
           }
           var rowsOf = full.rows();
-          Baselines.LinearAr ar = Baselines.LinearAr.fit(rowsOf, st.split() - 1, Baselines.AR_LAGS);
+          Baselines.LinearAr ar = Baselines.LinearAr.fit(rowsOf, st.split() - 1, arOrder);
           Accuracy.Sum liveSum = new Accuracy.Sum();
           Accuracy.Sum persist = new Accuracy.Sum();
           Accuracy.Sum seasonal = new Accuracy.Sum();
@@ -439,12 +441,12 @@ final class DemoCommand implements Callable<Integer> {
                               change(row.liveMae(), row.seasonalMae())),
                       row.persistenceMae(),
                       change(row.liveMae(), row.persistenceMae()),
-                      Baselines.AR_LAGS,
+                      arOrder,
                       row.arMae())));
         }
       }
       Live overall = live("(all)", liveAll, persistAll, season == null ? null : seasonalAll, arAll);
-      printLive(con, spec, rows, overall, season != null, forecasts, deadLetters);
+      printLive(con, spec, rows, overall, season != null, arOrder, forecasts, deadLetters);
       con.println(coverage.describe());
       con.printf(
           Locale.ROOT,
@@ -529,6 +531,7 @@ final class DemoCommand implements Callable<Integer> {
       List<Live> rows,
       Live overall,
       boolean seasonal,
+      int arOrder,
       Map<String, Map<Long, JsonNode>> forecasts,
       long deadLetters) {
     con.println(
@@ -543,7 +546,7 @@ final class DemoCommand implements Callable<Integer> {
     if (seasonal) {
       head.add("seasonal MAE");
     }
-    head.add("AR(" + Baselines.AR_LAGS + ") MAE");
+    head.add("AR(" + arOrder + ") MAE");
     if (seasonal) {
       head.add("live vs seasonal");
     }
