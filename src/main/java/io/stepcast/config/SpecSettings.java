@@ -281,9 +281,11 @@ public final class SpecSettings {
               "seeds initialisation, batch order and dropout: same seed, same weights"),
           define(
               "training.loss",
-              "mse",
-              Validator.oneOf("mse", "huber"),
-              "loss on scaled targets (huber: delta 1 standard deviation)"),
+              "mae",
+              Validator.oneOf("mae", "mse", "huber"),
+              "loss on scaled targets: mae learns the median, which the MAE every report and"
+                  + " metric quotes rewards; mse the mean; huber (delta 1 standard deviation)"
+                  + " between the two"),
           define(
               "training.burnIn",
               16,
@@ -301,6 +303,13 @@ public final class SpecSettings {
               "the last fraction of every series held out as the test part, after the validation"
                   + " part: never trained on nor used to pick the epoch; the promotion gate compares"
                   + " on it (0: no test part)"),
+          define(
+              "training.ensemble",
+              1,
+              Validator.between(1, 16, "3"),
+              "networks trained from seeds seed, seed+1, ... and exported as one network that"
+                  + " averages them (a wider, block-diagonal cell: the same step contract; serving"
+                  + " costs grow with the total width)"),
           define(
               "execution.provider",
               "cpu",

@@ -168,7 +168,9 @@ public final class SpecValidation {
               : f.calendar() != null
                   ? "calendar:" + f.calendar()
                   : f.lag() != null ? "lag:" + f.lag() : "dt";
-      if (f.field() != null && f.field().equals(s.target().field())) {
+      if (f.field() != null
+          && f.field().equals(s.target().field())
+          && s.target().transform() == TopologySpec.TargetTransform.NONE) {
         throw error(
             src,
             env,

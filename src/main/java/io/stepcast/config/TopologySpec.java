@@ -189,7 +189,8 @@ public record TopologySpec(
       String loss,
       int burnIn,
       Integer arOrder,
-      double testFraction) {}
+      double testFraction,
+      int ensemble) {}
 
   /** ONNX Runtime execution: provider, fall back to CPU when CUDA is unavailable, threads. */
   public record Execution(

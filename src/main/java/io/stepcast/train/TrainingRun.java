@@ -212,7 +212,7 @@ public final class TrainingRun {
     float[][] goldenX = goldenInputs(data);
     float[][] goldenY = RnnTrainer.forward(w, goldenX);
     ModelSpec modelSpec =
-        PipelineModels.specFor(spec, version, cfg.cell(), cfg.layers(), cfg.hiddenSize())
+        PipelineModels.specFor(spec, version, cfg.cell(), cfg.layers(), w.hiddenSize())
             .training(draft.figures())
             .golden(new ModelSpec.GoldenVectors(goldenX, goldenY))
             .build();
@@ -549,7 +549,12 @@ public final class TrainingRun {
           spec.target().field(),
           spec.target().transform().name().toLowerCase(Locale.ROOT),
           baselines.season(),
-          cfg.cell().id() + " " + cfg.layers() + "x" + cfg.hiddenSize(),
+          cfg.cell().id()
+              + " "
+              + cfg.layers()
+              + "x"
+              + cfg.hiddenSize()
+              + (cfg.ensemble() > 1 ? " x" + cfg.ensemble() + " averaged" : ""),
           trained.epochs(),
           trained.bestValLoss(),
           trainMillis,

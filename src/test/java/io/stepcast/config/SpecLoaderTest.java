@@ -154,6 +154,20 @@ class SpecLoaderTest {
   }
 
   @Test
+  void shouldTakeADifferencedTargetsLevelAsAFeatureButRefuseAnUntransformedTargetTwice()
+      throws IOException {
+    String differenced = MINIMAL + "  transform: difference\nfeatures:\n  - field: v\n";
+    assertThat(SpecLoader.load(write(differenced), Map.of()).features())
+        .extracting(TopologySpec.Feature::field)
+        .containsExactly("v");
+    assertThatThrownBy(
+            () -> SpecLoader.load(write(MINIMAL + "features:\n  - field: v\n"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("features[0].field")
+        .hasMessageContaining("is the target");
+  }
+
+  @Test
   void shouldRejectAMissingFileAndBadYaml() throws IOException {
     assertThatThrownBy(() -> SpecLoader.load(dir.resolve("nope.yaml"), Map.of()))
         .hasMessageContaining("nope.yaml")
