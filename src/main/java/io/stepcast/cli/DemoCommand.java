@@ -65,16 +65,27 @@ final class DemoCommand implements Callable<Integer> {
 
   /** The sample file of each shipped pipeline. */
   static final Map<String, String> SAMPLES =
-      Map.of("weather", "seattle-weather-hourly-normals.csv", "stocks", "stocks.csv");
+      Map.of(
+          "weather",
+          "seattle-weather-hourly-normals.csv",
+          "stocks",
+          "stocks.csv",
+          "weather-daily",
+          "weather-daily.csv",
+          "sp500",
+          "sp500-daily.csv");
 
   /** The unit of each sample's target, for the chart's axis (the spec has no unit field). */
-  static final Map<String, String> UNITS = Map.of("weather", "°C", "stocks", "USD");
+  static final Map<String, String> UNITS =
+      Map.of("weather", "°C", "stocks", "USD", "weather-daily", "°C", "sp500", "points");
 
   @Option(
       names = "--pipelines",
       split = ",",
       defaultValue = "weather,stocks",
-      description = "Pipelines to run (topologies/NAME.yaml). Default: ${DEFAULT-VALUE}")
+      description =
+          "Pipelines to run (topologies/NAME.yaml with its sample): weather, stocks, weather-daily,"
+              + " sp500. Default: ${DEFAULT-VALUE}")
   List<String> pipelines;
 
   @Option(
