@@ -344,7 +344,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainingReport.Parity p = r.parity();
     out.printf(
         Locale.ROOT,
-        "export parity: max |ONNX - trainer| = %.2e (limit %.0e)%n",
+        "export parity: max |ONNX - trainer| / max(1, |trainer|) = %.2e (limit %.0e)%n",
         p.exportMaxAbsDiff(),
         p.exportTolerance());
     out.printf(
