@@ -14,6 +14,9 @@ import java.util.Set;
  * environment variable, when one set the value), the field and the fix.
  */
 public final class SpecValidation {
+  /** The widest network an ensemble may export: training.hiddenSize's own upper bound. */
+  static final int MAX_EXPORTED_WIDTH = 4096;
+
   private SpecValidation() {}
 
   static void validate(String src, Map<String, String> env, TopologySpec s) {
@@ -137,6 +140,25 @@ public final class SpecValidation {
               + tr.validationFraction()
               + " less than 10% of every series is left to train on",
           "lower training.testFraction or training.validationFraction (e.g. 0.1 and 0.2)");
+    }
+    if ((long) tr.ensemble() * tr.hiddenSize() > MAX_EXPORTED_WIDTH) {
+      throw error(
+          src,
+          env,
+          "training.ensemble",
+          "is "
+              + tr.ensemble()
+              + ": "
+              + tr.ensemble()
+              + " networks of hiddenSize "
+              + tr.hiddenSize()
+              + " export as one of "
+              + (long) tr.ensemble() * tr.hiddenSize()
+              + " units per layer, more than "
+              + MAX_EXPORTED_WIDTH,
+          "lower training.ensemble or training.hiddenSize (their product at most "
+              + MAX_EXPORTED_WIDTH
+              + ")");
     }
     Set<String> alsoFields = alsoTargets(src, env, s);
     List<Feature> features = s.features();

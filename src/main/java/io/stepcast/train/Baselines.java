@@ -15,9 +15,6 @@ import java.util.List;
  */
 public final class Baselines {
 
-  /** Lags of the demo's linear autoregressive baseline (on the transformed target). */
-  public static final int AR_LAGS = 4;
-
   /** The highest order {@link #chooseArOrder} considers (raised to the season plus one). */
   public static final int MAX_AIC_ORDER = 30;
 

@@ -168,6 +168,23 @@ class SpecLoaderTest {
   }
 
   @Test
+  void shouldRefuseAnEnsembleWiderThanOneNetworkMayBe() throws IOException {
+    String wide = MINIMAL + "training:\n  hiddenSize: 1024\n  ensemble: 5\n";
+
+    assertThatThrownBy(() -> SpecLoader.load(write(wide), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("training.ensemble")
+        .hasMessageContaining("5120 units")
+        .hasMessageContaining("at most 4096");
+    assertThat(
+            SpecLoader.load(
+                    write(MINIMAL + "training:\n  hiddenSize: 1024\n  ensemble: 4\n"), Map.of())
+                .training()
+                .ensemble())
+        .isEqualTo(4);
+  }
+
+  @Test
   void shouldRejectAMissingFileAndBadYaml() throws IOException {
     assertThatThrownBy(() -> SpecLoader.load(dir.resolve("nope.yaml"), Map.of()))
         .hasMessageContaining("nope.yaml")
