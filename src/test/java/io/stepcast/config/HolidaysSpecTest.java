@@ -62,6 +62,13 @@ class HolidaysSpecTest {
       Path f = spec("  calendar: business_days\n  holidays: ['2026-12-24', " + bad + "]\n");
       assertOneLine(f, Map.of(), "field 'timestamp.holidays'", "date 1", "is not an ISO date");
     }
+    // A single date without the list's brackets, from the environment.
+    Path f = spec("  calendar: business_days\n");
+    assertOneLine(
+        f,
+        Map.of("STEPCAST_TIMESTAMP_HOLIDAYS", "2026-12-25"),
+        "environment variable STEPCAST_TIMESTAMP_HOLIDAYS",
+        "field 'timestamp.holidays'");
     Path nul = spec("  calendar: business_days\n  holidays:\n    - 2026-12-24\n    -\n");
     assertOneLine(nul, Map.of(), "field 'timestamp.holidays'", "date 1 ''");
   }
