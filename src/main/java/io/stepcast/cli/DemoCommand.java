@@ -65,16 +65,27 @@ final class DemoCommand implements Callable<Integer> {
 
   /** The sample file of each shipped pipeline. */
   static final Map<String, String> SAMPLES =
-      Map.of("weather", "seattle-weather-hourly-normals.csv", "stocks", "stocks.csv");
+      Map.of(
+          "weather",
+          "seattle-weather-hourly-normals.csv",
+          "stocks",
+          "stocks.csv",
+          "weather-daily",
+          "weather-daily.csv",
+          "sp500",
+          "sp500-daily.csv");
 
   /** The unit of each sample's target, for the chart's axis (the spec has no unit field). */
-  static final Map<String, String> UNITS = Map.of("weather", "°C", "stocks", "USD");
+  static final Map<String, String> UNITS =
+      Map.of("weather", "°C", "stocks", "USD", "weather-daily", "°C", "sp500", "points");
 
   @Option(
       names = "--pipelines",
       split = ",",
       defaultValue = "weather,stocks",
-      description = "Pipelines to run (topologies/NAME.yaml). Default: ${DEFAULT-VALUE}")
+      description =
+          "Pipelines to run (topologies/NAME.yaml with its sample): weather, stocks, weather-daily,"
+              + " sp500. Default: ${DEFAULT-VALUE}")
   List<String> pipelines;
 
   @Option(
@@ -305,6 +316,8 @@ final class DemoCommand implements Callable<Integer> {
       bar.done();
     }
     TrainCommand.printReport(con, result.report());
+    // The live table compares with the AR order the trainer reported (the spec's, or AIC's).
+    int arOrder = result.report().arOrder();
     Path modelDir = s.out().resolve("models").resolve(spec.name());
     TrainCommand.write(modelDir, result, con);
 
@@ -373,7 +386,7 @@ final class DemoCommand implements Callable<Integer> {
             }
           }
           var rowsOf = full.rows();
-          Baselines.LinearAr ar = Baselines.LinearAr.fit(rowsOf, st.split() - 1, Baselines.AR_LAGS);
+          Baselines.LinearAr ar = Baselines.LinearAr.fit(rowsOf, st.split() - 1, arOrder);
           Accuracy.Sum liveSum = new Accuracy.Sum();
           Accuracy.Sum persist = new Accuracy.Sum();
           Accuracy.Sum seasonal = new Accuracy.Sum();
@@ -439,12 +452,12 @@ final class DemoCommand implements Callable<Integer> {
                               change(row.liveMae(), row.seasonalMae())),
                       row.persistenceMae(),
                       change(row.liveMae(), row.persistenceMae()),
-                      Baselines.AR_LAGS,
+                      arOrder,
                       row.arMae())));
         }
       }
       Live overall = live("(all)", liveAll, persistAll, season == null ? null : seasonalAll, arAll);
-      printLive(con, spec, rows, overall, season != null, forecasts, deadLetters);
+      printLive(con, spec, rows, overall, season != null, arOrder, forecasts, deadLetters);
       con.println(coverage.describe());
       con.printf(
           Locale.ROOT,
@@ -529,6 +542,7 @@ final class DemoCommand implements Callable<Integer> {
       List<Live> rows,
       Live overall,
       boolean seasonal,
+      int arOrder,
       Map<String, Map<Long, JsonNode>> forecasts,
       long deadLetters) {
     con.println(
@@ -543,7 +557,7 @@ final class DemoCommand implements Callable<Integer> {
     if (seasonal) {
       head.add("seasonal MAE");
     }
-    head.add("AR(" + Baselines.AR_LAGS + ") MAE");
+    head.add("AR(" + arOrder + ") MAE");
     if (seasonal) {
       head.add("live vs seasonal");
     }

@@ -43,9 +43,11 @@ import picocli.CommandLine.Option;
           + " training row (every event of a series but its last, whose label is unknown).",
       "Columns: series_id, time (ISO-8601 UTC), part (train, validation or test, as 'stepcast"
           + " train' splits each series), the model inputs x in order (their names are the"
-          + " model spec's 'features'), the label y (the next event's transformed target; y_0,"
-          + " y_1, ... for several outputs) and target_value (this event's raw target, to turn y"
-          + " back into a forecast). See docs/MODEL-CONTRACT.md."
+          + " model spec's 'features'), the label y (the next event's transformed target; with"
+          + " several targets or horizons one column per output in the model spec's 'outputs'"
+          + " order, named y:TARGET@HORIZON, empty where the horizon runs past the series' end)"
+          + " and target_value (this event's raw target, to turn y back into a forecast;"
+          + " target_value:NAME for each further target). See docs/MODEL-CONTRACT.md."
     })
 final class FeaturesCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -59,8 +61,11 @@ final class FeaturesCommand implements Callable<Integer> {
   /** The columns before the inputs. */
   static final List<String> LEADING = List.of("series_id", "time", "part");
 
-  /** The column after the labels: the event's raw target. */
+  /** The column after the labels: the event's raw (first) target. */
   static final String TARGET_VALUE = "target_value";
+
+  /** The label column of a single-output model. */
+  static final String LABEL = "y";
 
   @Override
   public Integer call() throws Exception {
@@ -77,7 +82,7 @@ final class FeaturesCommand implements Callable<Integer> {
     PrintStream info = out == null ? System.err : System.out;
     TrainCommand.printCounts(info, data);
     FeaturePipeline pipeline = new FeaturePipeline(spec);
-    List<String> header = header(pipeline, outputs(data));
+    List<String> header = header(pipeline);
     TrainConfig cfg = TrainingRun.config(spec, null, null);
     long rows;
     if (out == null) {
@@ -109,33 +114,29 @@ final class FeaturesCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static int outputs(TrainingData data) {
-    for (TrainingData.Series s : data.series()) {
-      float[][] y = s.toSeriesData().y();
-      if (y.length > 0) {
-        return y[0].length;
-      }
-    }
-    return 1;
-  }
-
   /**
-   * The header: {@link #LEADING}, the pipeline's columns, the label column(s), {@link
-   * #TARGET_VALUE}.
+   * The header: {@link #LEADING}, the pipeline's columns, the label column(s) ({@link #LABEL} for
+   * one output, else {@code y:} and each name of {@link FeaturePipeline#outputNames}), {@link
+   * #TARGET_VALUE} and {@code target_value:NAME} for each further target.
    *
    * @throws UserException when a feature column has the name of one of the other columns
    */
-  static List<String> header(FeaturePipeline pipeline, int outputs) {
+  static List<String> header(FeaturePipeline pipeline) {
     List<String> h = new ArrayList<>(LEADING);
     h.addAll(pipeline.columns());
-    if (outputs == 1) {
-      h.add("y");
+    List<String> outputs = pipeline.outputNames();
+    if (outputs.size() == 1) {
+      h.add(LABEL);
     } else {
-      for (int k = 0; k < outputs; k++) {
-        h.add("y_" + k);
+      for (String o : outputs) {
+        h.add(LABEL + ":" + o);
       }
     }
     h.add(TARGET_VALUE);
+    List<String> targets = pipeline.targetNames();
+    for (String t : targets.subList(1, targets.size())) {
+      h.add(TARGET_VALUE + ":" + t);
+    }
     Set<String> seen = new HashSet<>();
     for (String c : h) {
       if (!seen.add(c)) {
@@ -174,9 +175,18 @@ final class FeaturesCommand implements Callable<Integer> {
           line.append(',').append(v);
         }
         for (float v : d.y()[t]) {
-          line.append(',').append(v);
+          // A label past the series' end (a far horizon near it) is unknown: an empty cell, which
+          // the trainer masks out and CSV readers read as missing.
+          line.append(',');
+          if (!Float.isNaN(v)) {
+            line.append(v);
+          }
         }
-        line.append(',').append(s.rows().targets()[t]).append('\n');
+        double[][] targets = s.rows().allTargets();
+        for (double[] target : targets) {
+          line.append(',').append(target[t]);
+        }
+        line.append('\n');
         w.append(line);
         rows++;
       }

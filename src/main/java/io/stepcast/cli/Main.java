@@ -10,10 +10,11 @@ import picocli.CommandLine.Unmatched;
  * The {@code stepcast} command line.
  *
  * <p>{@code run}, {@code replay} and {@code model} are the server's and always there. {@code
- * train}, {@code features}, {@code demo}, {@code bench} and {@code broker} need parts that the
- * server image does not carry ({@link OptionalRuntime}): they are named here as strings, never as
- * class literals, so the server's classes do not link against them, and each is registered only
- * where its parts are on the class path. Elsewhere it is listed and says which installation has it.
+ * train}, {@code backtest}, {@code features}, {@code demo}, {@code bench} and {@code broker} need
+ * parts that the server image does not carry ({@link OptionalRuntime}): they are named here as
+ * strings, never as class literals, so the server's classes do not link against them, and each is
+ * registered only where its parts are on the class path. Elsewhere it is listed and says which
+ * installation has it.
  */
 @Command(
     name = "stepcast",
@@ -41,6 +42,11 @@ public final class Main implements Runnable {
           new OptionalCommand(
               "train",
               "io.stepcast.cli.TrainCommand",
+              List.of(OptionalRuntime.TRAINER),
+              TRAINER_IMAGE),
+          new OptionalCommand(
+              "backtest",
+              "io.stepcast.cli.BacktestCommand",
               List.of(OptionalRuntime.TRAINER),
               TRAINER_IMAGE),
           new OptionalCommand(

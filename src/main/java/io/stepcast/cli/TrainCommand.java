@@ -280,7 +280,7 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private static TrainingRun.Result train(
+  static TrainingRun.Result train(
       TopologySpec spec, TrainingData data, TrainConfig cfg, String version) throws Exception {
     ProgressBar bar = new ProgressBar(System.err, "train");
     TrainingListener listener =
@@ -344,7 +344,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainingReport.Parity p = r.parity();
     out.printf(
         Locale.ROOT,
-        "export parity: max |ONNX - trainer| = %.2e (limit %.0e)%n",
+        "export parity: max |ONNX - trainer| / max(1, |trainer|) = %.2e (limit %.0e)%n",
         p.exportMaxAbsDiff(),
         p.exportTolerance());
     out.printf(

@@ -111,7 +111,15 @@ public final class SpecSettings {
               Validator.ANY,
               "the series' time axis, which the times of forecasts several events ahead (horizons,"
                   + " `/series/{id}/forecast`) follow: `continuous`, or `business_days` (no"
-                  + " Saturdays or Sundays in timestamp.zone: Friday's next daily event is Monday's)"),
+                  + " Saturdays or Sundays in timestamp.zone, nor timestamp.holidays: Friday's next"
+                  + " daily event is Monday's)"),
+          define(
+              "timestamp.holidays",
+              List.of(),
+              Validator.holidays(),
+              "with timestamp.calendar: business_days, further days that do not exist on the"
+                  + " series' time axis, as ISO dates in timestamp.zone, e.g. `['2026-12-25',"
+                  + " '2027-01-01']`: forecast times skip them as they skip weekends"),
           define(
               "features",
               List.of(),
@@ -287,9 +295,11 @@ public final class SpecSettings {
               "seeds initialisation, batch order and dropout: same seed, same weights"),
           define(
               "training.loss",
-              "mse",
-              Validator.oneOf("mse", "huber"),
-              "loss on scaled targets (huber: delta 1 standard deviation)"),
+              "mae",
+              Validator.oneOf("mae", "mse", "huber"),
+              "loss on scaled targets: mae learns the median, which the MAE every report and"
+                  + " metric quotes rewards; mse the mean; huber (delta 1 standard deviation)"
+                  + " between the two"),
           define(
               "training.burnIn",
               16,
@@ -307,6 +317,13 @@ public final class SpecSettings {
               "the last fraction of every series held out as the test part, after the validation"
                   + " part: never trained on nor used to pick the epoch; the promotion gate compares"
                   + " on it (0: no test part)"),
+          define(
+              "training.ensemble",
+              1,
+              Validator.between(1, 16, "3"),
+              "networks trained from seeds seed, seed+1, ... and exported as one network that"
+                  + " averages them (a wider, block-diagonal cell: the same step contract; serving"
+                  + " costs grow with the total width)"),
           define(
               "execution.provider",
               "cpu",

@@ -3,6 +3,7 @@ package io.stepcast.config;
 import io.stepcast.config.TopologySpec.Feature;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -13,6 +14,9 @@ import java.util.Set;
  * environment variable, when one set the value), the field and the fix.
  */
 public final class SpecValidation {
+  /** The widest network an ensemble may export: training.hiddenSize's own upper bound. */
+  static final int MAX_EXPORTED_WIDTH = 4096;
+
   private SpecValidation() {}
 
   static void validate(String src, Map<String, String> env, TopologySpec s) {
@@ -106,6 +110,24 @@ public final class SpecValidation {
           "is missing while timestamp.format is pattern",
           "give a java.time pattern, e.g. timestamp.pattern: 'MMM d yyyy'");
     }
+    if (!ts.holidays().isEmpty() && ts.calendar() != TopologySpec.TimeCalendar.BUSINESS_DAYS) {
+      String calendar = ts.calendar().name().toLowerCase(Locale.ROOT);
+      // Blame the value an environment variable changed, when only one of the two came from one.
+      boolean calendarFromEnv =
+          env.containsKey("timestamp.calendar") && !env.containsKey("timestamp.holidays");
+      throw error(
+          src,
+          env,
+          calendarFromEnv ? "timestamp.calendar" : "timestamp.holidays",
+          calendarFromEnv
+              ? "is " + calendar + ", which has no days off, but timestamp.holidays lists some"
+              : "lists "
+                  + ts.holidays().size()
+                  + " date(s) but timestamp.calendar is "
+                  + calendar
+                  + ", which has no days off",
+          "set timestamp.calendar: business_days, or remove timestamp.holidays");
+    }
     var tr = s.training();
     if (tr.validationFraction() + tr.testFraction() >= 0.9) {
       throw error(
@@ -118,6 +140,25 @@ public final class SpecValidation {
               + tr.validationFraction()
               + " less than 10% of every series is left to train on",
           "lower training.testFraction or training.validationFraction (e.g. 0.1 and 0.2)");
+    }
+    if ((long) tr.ensemble() * tr.hiddenSize() > MAX_EXPORTED_WIDTH) {
+      throw error(
+          src,
+          env,
+          "training.ensemble",
+          "is "
+              + tr.ensemble()
+              + ": "
+              + tr.ensemble()
+              + " networks of hiddenSize "
+              + tr.hiddenSize()
+              + " export as one of "
+              + (long) tr.ensemble() * tr.hiddenSize()
+              + " units per layer, more than "
+              + MAX_EXPORTED_WIDTH,
+          "lower training.ensemble or training.hiddenSize (their product at most "
+              + MAX_EXPORTED_WIDTH
+              + ")");
     }
     Set<String> alsoFields = alsoTargets(src, env, s);
     List<Feature> features = s.features();
@@ -149,7 +190,9 @@ public final class SpecValidation {
               : f.calendar() != null
                   ? "calendar:" + f.calendar()
                   : f.lag() != null ? "lag:" + f.lag() : "dt";
-      if (f.field() != null && f.field().equals(s.target().field())) {
+      if (f.field() != null
+          && f.field().equals(s.target().field())
+          && s.target().transform() == TopologySpec.TargetTransform.NONE) {
         throw error(
             src,
             env,

@@ -46,7 +46,7 @@ public record TopologySpec(
    * duration) ahead of the reading instance's clock is dead-lettered as {@code out_of_range}.
    * {@code calendar} is the series' own time axis, which the times of forecasts several events
    * ahead follow: {@code continuous}, or {@code business_days} (Saturdays and Sundays, in {@code
-   * zone}, do not exist).
+   * zone}, do not exist, nor the ISO dates listed in {@code holidays}).
    */
   public record Timestamp(
       String field,
@@ -55,7 +55,8 @@ public record TopologySpec(
       String zone,
       String earliest,
       String maxAhead,
-      TimeCalendar calendar) {
+      TimeCalendar calendar,
+      List<String> holidays) {
 
     /** A timestamp section on a continuous calendar (code and tests that build one by hand). */
     public Timestamp(
@@ -65,7 +66,7 @@ public record TopologySpec(
         String zone,
         String earliest,
         String maxAhead) {
-      this(field, format, pattern, zone, earliest, maxAhead, TimeCalendar.CONTINUOUS);
+      this(field, format, pattern, zone, earliest, maxAhead, TimeCalendar.CONTINUOUS, List.of());
     }
 
     /**
@@ -197,7 +198,8 @@ public record TopologySpec(
       String loss,
       int burnIn,
       Integer arOrder,
-      double testFraction) {}
+      double testFraction,
+      int ensemble) {}
 
   /** ONNX Runtime execution: provider, fall back to CPU when CUDA is unavailable, threads. */
   public record Execution(

@@ -259,6 +259,45 @@ public interface Validator {
         });
   }
 
+  /**
+   * Holidays of a business-day calendar: at most {@value #MAX_HOLIDAYS} ISO dates ({@code
+   * 2026-12-25}); a date may repeat (lists merged from several sources) and may fall on a weekend
+   * (it is skipped anyway).
+   */
+  static Validator holidays() {
+    return of(
+        "ISO dates (yyyy-mm-dd), ≤ " + MAX_HOLIDAYS,
+        v -> {
+          List<?> list = (List<?>) v;
+          if (list.size() > MAX_HOLIDAYS) {
+            return new Problem(
+                "has " + list.size() + " dates, at most " + MAX_HOLIDAYS,
+                "list the holidays of the years the series forecast into");
+          }
+          for (int i = 0; i < list.size(); i++) {
+            Object o = list.get(i);
+            try {
+              if (o == null || o.toString().length() != 10) {
+                throw new java.time.DateTimeException("not yyyy-mm-dd");
+              }
+              java.time.LocalDate.parse(o.toString());
+            } catch (java.time.DateTimeException e) {
+              return new Problem(
+                  "date "
+                      + i
+                      + " '"
+                      + SafeText.of(String.valueOf(o))
+                      + "' is not an ISO date (yyyy-mm-dd)",
+                  "write e.g. '2026-12-25'");
+            }
+          }
+          return null;
+        });
+  }
+
+  /** The most holidays a spec may list (a century of ten a year). */
+  int MAX_HOLIDAYS = 1000;
+
   /** The most prediction interval levels a spec may set. */
   int MAX_LEVELS = 8;
 

@@ -110,6 +110,9 @@ public final class EventParser {
     this(spec, clock, true);
   }
 
+  /** The field slot that carries the target's level as a feature, or -1. */
+  private final int targetLevelSlot;
+
   /** With {@code fastPath} false, every value goes through the full parser (tests compare). */
   EventParser(TopologySpec spec, LongSupplier clock, boolean fastPath) {
     this.fastPath = fastPath;
@@ -127,6 +130,9 @@ public final class EventParser {
     for (int i = 0; i < inputFields.size(); i++) {
       slots.put(inputFields.get(i), i);
     }
+    // A differenced target may also be a feature (its level): that slot copies the target.
+    Integer level = slots.get(spec.target().field());
+    this.targetLevelSlot = level == null ? -1 : level;
     slots.put(spec.target().field(), SLOT_TARGET);
     slots.put(spec.timestamp().field(), SLOT_TIME);
     if (idFromField) {
@@ -235,6 +241,10 @@ public final class EventParser {
       return missing == MissingPolicy.REJECT
           ? result.reject(Rejection.MISSING_FIELD, msg)
           : result.skip(Rejection.MISSING_FIELD, msg);
+    }
+    if (targetLevelSlot >= 0) {
+      event.fields[targetLevelSlot] = event.target;
+      seen[targetLevelSlot] = true;
     }
     for (int i = alsoFrom; i < seen.length; i++) {
       if (!seen[i]) {

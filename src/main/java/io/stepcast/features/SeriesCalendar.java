@@ -3,9 +3,13 @@ package io.stepcast.features;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.config.TopologySpec.TimeCalendar;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 
 /**
  * A series' own time axis, which the times of forecasts several events ahead follow (the horizons
@@ -14,9 +18,10 @@ import java.time.ZoneOffset;
  *
  * <p>{@code continuous}: every instant counts, so a daily series stepped from a Friday lands on
  * Saturday. {@code business_days}: Saturdays and Sundays (local time in {@code timestamp.zone}) do
- * not exist; the interval from a Friday to the Monday after is one day, and one day after Friday is
- * Monday, at the same local time. An instant on a weekend counts as the Monday 00:00 after it.
- * Holidays are not known. Pure and thread-safe.
+ * not exist, nor the days listed in {@code timestamp.holidays}; the interval from a Friday to the
+ * Monday after is one day, and one day after Friday is Monday (Tuesday when Monday is a holiday),
+ * at the same local time. An instant on a weekend or a holiday counts as 00:00 of the next business
+ * day. Pure and thread-safe; the holidays are sorted once, and each lookup is a binary search.
  */
 public final class SeriesCalendar {
   /** No time: the series has no interval yet. */
@@ -27,24 +32,65 @@ public final class SeriesCalendar {
   private final boolean businessDays;
   private final ZoneId zone;
 
-  private SeriesCalendar(boolean businessDays, ZoneId zone) {
+  /** Weekday index (Mondays to Fridays counted from 1969-12-29) of each holiday, ascending. */
+  private final long[] holidays;
+
+  /**
+   * {@code holidays[j] - j}: the business day each holiday would have been, non-decreasing; a
+   * business day {@code b} is the weekday {@code b} plus the holidays whose value is at most {@code
+   * b}.
+   */
+  private final long[] shifted;
+
+  private SeriesCalendar(boolean businessDays, ZoneId zone, Collection<LocalDate> holidays) {
     this.businessDays = businessDays;
     this.zone = zone;
+    this.holidays =
+        holidays.stream()
+            .mapToLong(LocalDate::toEpochDay)
+            .filter(d -> weekday(d) < 5)
+            .map(SeriesCalendar::weekdayIndex)
+            .sorted()
+            .distinct()
+            .toArray();
+    this.shifted = new long[this.holidays.length];
+    for (int j = 0; j < shifted.length; j++) {
+      shifted[j] = this.holidays[j] - j;
+    }
   }
 
-  /** The calendar of a pipeline ({@code timestamp.calendar} in {@code timestamp.zone}). */
+  /**
+   * The calendar of a pipeline ({@code timestamp.calendar} in {@code timestamp.zone}, with {@code
+   * timestamp.holidays}).
+   *
+   * @throws java.time.DateTimeException when a holiday is not an ISO date (the spec's validation
+   *     refuses that before)
+   */
   public static SeriesCalendar of(TopologySpec spec) {
+    TopologySpec.Timestamp ts = spec.timestamp();
+    List<LocalDate> days = new ArrayList<>();
+    if (ts.holidays() != null) {
+      for (String d : ts.holidays()) {
+        days.add(LocalDate.parse(d));
+      }
+    }
     return new SeriesCalendar(
-        spec.timestamp().calendar() == TimeCalendar.BUSINESS_DAYS,
-        ZoneId.of(spec.timestamp().zone()));
+        ts.calendar() == TimeCalendar.BUSINESS_DAYS, ZoneId.of(ts.zone()), days);
   }
 
-  /** A calendar (tests, tools). */
+  /** A calendar without holidays (tests, tools). */
   public static SeriesCalendar of(TimeCalendar calendar, ZoneId zone) {
-    return new SeriesCalendar(calendar == TimeCalendar.BUSINESS_DAYS, zone);
+    return of(calendar, zone, List.of());
   }
 
-  /** Whether weekends are left out. */
+  /** A calendar with holidays (ignored on a continuous calendar). */
+  public static SeriesCalendar of(
+      TimeCalendar calendar, ZoneId zone, Collection<LocalDate> holidays) {
+    boolean business = calendar == TimeCalendar.BUSINESS_DAYS;
+    return new SeriesCalendar(business, zone, business ? holidays : List.of());
+  }
+
+  /** Whether weekends (and holidays) are left out. */
   public boolean businessDays() {
     return businessDays;
   }
@@ -69,30 +115,57 @@ public final class SeriesCalendar {
     return fromBusiness(t + steps * interval);
   }
 
+  /** 0 for Monday to 6 for Sunday, of a day counted from 1970-01-01 (a Thursday). */
+  private static int weekday(long epochDay) {
+    return (int) Math.floorMod(epochDay + 3, 7);
+  }
+
+  /** Mondays to Fridays from Monday 1969-12-29 to a weekday (a Saturday or Sunday: next Monday). */
+  private static long weekdayIndex(long epochDay) {
+    long sinceMonday = epochDay + 3;
+    int weekday = (int) Math.floorMod(sinceMonday, 7);
+    return Math.floorDiv(sinceMonday, 7) * 5 + Math.min(weekday, 5);
+  }
+
+  /** How many of the sorted {@code values} are below {@code key} ({@code orEqual}: at most it). */
+  private static int countBelow(long[] values, long key, boolean orEqual) {
+    int lo = 0;
+    int hi = values.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (values[mid] < key || orEqual && values[mid] == key) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
   /**
-   * Business time of an instant: local milliseconds with every Saturday and Sunday cut out (an
-   * instant on a weekend maps to the Monday 00:00 after it).
+   * Business time of an instant: local milliseconds with every Saturday, Sunday and holiday cut out
+   * (an instant on one of them maps to 00:00 of the next business day).
    */
   long business(long instant) {
     long local =
         instant
             + zone.getRules().getOffset(Instant.ofEpochMilli(instant)).getTotalSeconds() * 1000L;
     long day = Math.floorDiv(local, DAY);
-    // 1970-01-01 was a Thursday: days since Monday 1969-12-29 give the week and the weekday.
-    long sinceMonday = day + 3;
-    long weeks = Math.floorDiv(sinceMonday, 7);
-    int weekday = (int) Math.floorMod(sinceMonday, 7);
-    if (weekday >= 5) {
-      return (weeks * 5 + 5) * DAY;
+    long index = weekdayIndex(day);
+    long timeOfDay = weekday(day) >= 5 ? 0 : Math.floorMod(local, DAY);
+    int before = countBelow(holidays, index, false);
+    if (before < holidays.length && holidays[before] == index) {
+      timeOfDay = 0;
     }
-    return (weeks * 5 + weekday) * DAY + Math.floorMod(local, DAY);
+    return (index - before) * DAY + timeOfDay;
   }
 
   /** The instant of a business time (its local time in the calendar's zone). */
   long fromBusiness(long business) {
     long businessDay = Math.floorDiv(business, DAY);
-    long weeks = Math.floorDiv(businessDay, 5);
-    long weekday = Math.floorMod(businessDay, 5);
+    long index = businessDay + countBelow(shifted, businessDay, true);
+    long weeks = Math.floorDiv(index, 5);
+    long weekday = Math.floorMod(index, 5);
     long local = (weeks * 7 + weekday - 3) * DAY + Math.floorMod(business, DAY);
     LocalDateTime wall =
         LocalDateTime.ofEpochSecond(Math.floorDiv(local, 1000L), 0, ZoneOffset.UTC)

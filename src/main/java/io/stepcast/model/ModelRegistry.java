@@ -416,8 +416,11 @@ public final class ModelRegistry implements AutoCloseable {
     return pin;
   }
 
-  /** Why a model built for something else does not fit this pipeline, or null if it fits. */
-  String mismatch(ModelSpec spec) {
+  /**
+   * Why a model built for something else does not fit this pipeline, or null if it fits (what
+   * {@link #offer} checks after loading; public for tools that check a model without serving it).
+   */
+  public String mismatch(ModelSpec spec) {
     if (spec.pipeline() != null && !spec.pipeline().equals(pipeline)) {
       return "the model is for pipeline '" + spec.pipeline() + "', not '" + pipeline + "'";
     }

@@ -15,9 +15,6 @@ import java.util.List;
  */
 public final class Baselines {
 
-  /** Lags of the demo's linear autoregressive baseline (on the transformed target). */
-  public static final int AR_LAGS = 4;
-
   /** The highest order {@link #chooseArOrder} considers (raised to the season plus one). */
   public static final int MAX_AIC_ORDER = 30;
 
@@ -36,8 +33,18 @@ public final class Baselines {
    * NaN when the series is not that long yet.
    */
   public static double seasonalNaive(SeriesReplay.Rows rows, int t, int season) {
-    int i = t + 1 - season;
-    return i >= 0 ? rows.targets()[i] : Double.NaN;
+    return seasonalNaive(rows.targets(), t, 1, season);
+  }
+
+  /**
+   * Seasonal naive at any horizon: the forecast made at {@code t} for {@code values[t + horizon]}
+   * is the latest value of the same phase of the season known at {@code t}, {@code values[t +
+   * horizon - season * ceil(horizon / season)]}; NaN when the series is not that long yet.
+   */
+  public static double seasonalNaive(double[] values, int t, int horizon, int season) {
+    int seasons = (horizon + season - 1) / season;
+    int i = t + horizon - season * seasons;
+    return i >= 0 ? values[i] : Double.NaN;
   }
 
   /**
@@ -130,23 +137,16 @@ public final class Baselines {
                 + " training rows, got "
                 + trainEnd);
       }
-      double[][] a = new double[p][p];
-      double[] b = new double[p];
-      double[] v = new double[p];
-      for (int t = from; t < trainEnd; t++) {
-        regressors(rows, t, lags, v);
-        double y = rows.y()[t][0];
-        for (int i = 0; i < p; i++) {
-          b[i] += v[i] * y;
-          for (int j = 0; j < p; j++) {
-            a[i][j] += v[i] * v[j];
-          }
-        }
-      }
-      for (int i = 0; i < p; i++) {
-        a[i][i] += RIDGE * (1 + a[i][i]);
-      }
-      return new LinearAr(solve(a, b), lags);
+      return new LinearAr(
+          leastSquares(
+              from,
+              trainEnd,
+              p,
+              (t, v) -> {
+                regressors(rows, t, lags, v);
+                return rows.y()[t][0];
+              }),
+          lags);
     }
 
     /** The residual sum of squares over rows {@code [from, to)}, on the transformed target. */
@@ -178,54 +178,195 @@ public final class Baselines {
       return coef.clone();
     }
 
-    private static double dot(double[] a, double[] b) {
-      double y = 0;
-      for (int i = 0; i < a.length; i++) {
-        y += a[i] * b[i];
-      }
-      return y;
-    }
-
     private static void regressors(SeriesReplay.Rows rows, int t, int lags, double[] v) {
       v[0] = 1;
       for (int k = 0; k < lags; k++) {
         v[k + 1] = rows.x()[t - k][0];
       }
     }
+  }
 
-    /** Gaussian elimination with partial pivoting (the system is tiny and well conditioned). */
-    private static double[] solve(double[][] a, double[] b) {
-      int n = b.length;
-      for (int col = 0; col < n; col++) {
-        int pivot = col;
-        for (int r = col + 1; r < n; r++) {
-          if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) {
-            pivot = r;
-          }
-        }
-        double[] rowTmp = a[col];
-        a[col] = a[pivot];
-        a[pivot] = rowTmp;
-        double bTmp = b[col];
-        b[col] = b[pivot];
-        b[pivot] = bTmp;
-        for (int r = col + 1; r < n; r++) {
-          double f = a[r][col] / a[col][col];
-          for (int c = col; c < n; c++) {
-            a[r][c] -= f * a[col][c];
-          }
-          b[r] -= f * b[col];
-        }
-      }
-      double[] x = new double[n];
-      for (int r = n - 1; r >= 0; r--) {
-        double s = b[r];
-        for (int c = r + 1; c < n; c++) {
-          s -= a[r][c] * x[c];
-        }
-        x[r] = s / a[r][r];
-      }
-      return x;
+  /**
+   * An autoregression of the target's own levels with an intercept, what a statistician fits first:
+   * {@code y[t+1] = c + a_0 y[t] + a_1 y[t-1] + ... + a_(p-1) y[t-p+1]}, by least squares on one
+   * series' values {@code [0, end)} only. Unlike {@link LinearAr} it ignores the spec's target
+   * transform (a random walk is the fit {@code c = 0, a_0 = 1}), and it forecasts any target and
+   * any horizon: further steps feed its own forecasts back.
+   */
+  public static final class LevelAr {
+    private final double[] coef;
+    private final int lags;
+    private final double mean;
+
+    private LevelAr(double[] coef, int lags, double mean) {
+      this.coef = coef;
+      this.lags = lags;
+      this.mean = mean;
     }
+
+    /**
+     * Fits on {@code values[0, end)}: the rows whose origin {@code t} has {@code lags} values up to
+     * it and whose next value is before {@code end}.
+     *
+     * @throws IllegalArgumentException when there are fewer rows than coefficients
+     */
+    public static LevelAr fit(double[] values, int end, int lags) {
+      if (lags < 1) {
+        throw new IllegalArgumentException("an AR order must be at least 1, got " + lags);
+      }
+      int p = lags + 1;
+      int from = lags - 1;
+      int to = Math.min(end, values.length) - 1;
+      if (to - from < p) {
+        throw new IllegalArgumentException(
+            "an AR("
+                + lags
+                + ") of the levels needs at least "
+                + (p + lags)
+                + " values, got "
+                + Math.min(end, values.length));
+      }
+      // Centred on the fitted part's mean: the same model (the intercept absorbs it), but the
+      // normal
+      // equations of price levels near 1,000 stay well conditioned.
+      double sum = 0;
+      for (int t = 0; t <= to; t++) {
+        sum += values[t];
+      }
+      double mean = sum / (to + 1);
+      return new LevelAr(
+          leastSquares(
+              from,
+              to,
+              p,
+              (t, v) -> {
+                levelRegressors(values, t, lags, mean, v);
+                return values[t + 1] - mean;
+              }),
+          lags,
+          mean);
+    }
+
+    /** The order p. */
+    public int order() {
+      return lags;
+    }
+
+    /**
+     * The fitted coefficients on the raw levels: intercept, then lag 0 (the current value), lag 1,
+     * ...
+     */
+    public double[] coefficients() {
+      double[] c = coef.clone();
+      double sumLags = 0;
+      for (int k = 1; k < c.length; k++) {
+        sumLags += c[k];
+      }
+      c[0] = coef[0] + mean * (1 - sumLags);
+      return c;
+    }
+
+    /**
+     * The forecast made at {@code t} for {@code values[t + horizon]}, from {@code values[t - p + 1,
+     * t]} only; NaN when {@code t < p - 1}.
+     */
+    public double forecast(double[] values, int t, int horizon) {
+      if (t < lags - 1) {
+        return Double.NaN;
+      }
+      // window[i] is the value i steps before the one being forecast.
+      double[] window = new double[lags];
+      for (int k = 0; k < lags; k++) {
+        window[k] = values[t - k] - mean;
+      }
+      double[] v = new double[lags + 1];
+      double y = Double.NaN;
+      for (int step = 0; step < horizon; step++) {
+        v[0] = 1;
+        System.arraycopy(window, 0, v, 1, lags);
+        y = dot(coef, v);
+        System.arraycopy(window, 0, window, 1, lags - 1);
+        window[0] = y;
+      }
+      return y + mean;
+    }
+
+    private static void levelRegressors(double[] values, int t, int lags, double mean, double[] v) {
+      v[0] = 1;
+      for (int k = 0; k < lags; k++) {
+        v[k + 1] = values[t - k] - mean;
+      }
+    }
+  }
+
+  /** One row of a least-squares problem: fills the regressors, returns the response. */
+  private interface Design {
+    double row(int t, double[] regressors);
+  }
+
+  /**
+   * Ordinary least squares over rows {@code [from, to)} of a design with {@code p} coefficients,
+   * through the normal equations with a tiny ridge (a constant series stays solvable).
+   */
+  private static double[] leastSquares(int from, int to, int p, Design design) {
+    double[][] a = new double[p][p];
+    double[] b = new double[p];
+    double[] v = new double[p];
+    for (int t = from; t < to; t++) {
+      double y = design.row(t, v);
+      for (int i = 0; i < p; i++) {
+        b[i] += v[i] * y;
+        for (int j = 0; j < p; j++) {
+          a[i][j] += v[i] * v[j];
+        }
+      }
+    }
+    for (int i = 0; i < p; i++) {
+      a[i][i] += RIDGE * (1 + a[i][i]);
+    }
+    return solve(a, b);
+  }
+
+  private static double dot(double[] a, double[] b) {
+    double y = 0;
+    for (int i = 0; i < a.length; i++) {
+      y += a[i] * b[i];
+    }
+    return y;
+  }
+
+  /** Gaussian elimination with partial pivoting (the system is tiny and well conditioned). */
+  private static double[] solve(double[][] a, double[] b) {
+    int n = b.length;
+    for (int col = 0; col < n; col++) {
+      int pivot = col;
+      for (int r = col + 1; r < n; r++) {
+        if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) {
+          pivot = r;
+        }
+      }
+      double[] rowTmp = a[col];
+      a[col] = a[pivot];
+      a[pivot] = rowTmp;
+      double bTmp = b[col];
+      b[col] = b[pivot];
+      b[pivot] = bTmp;
+      for (int r = col + 1; r < n; r++) {
+        double f = a[r][col] / a[col][col];
+        for (int c = col; c < n; c++) {
+          a[r][c] -= f * a[col][c];
+        }
+        b[r] -= f * b[col];
+      }
+    }
+    double[] x = new double[n];
+    for (int r = n - 1; r >= 0; r--) {
+      double s = b[r];
+      for (int c = r + 1; c < n; c++) {
+        s -= a[r][c] * x[c];
+      }
+      x[r] = s / a[r][r];
+    }
+    return x;
   }
 }

@@ -115,11 +115,66 @@ public final class RnnTrainer {
     Objects.requireNonNull(cfg, "cfg");
     Objects.requireNonNull(listener, "listener");
     Dataset data = Dataset.prepare(series, cfg);
-    TrainResult result;
     synchronized (LOCK) {
-      result = run(data, cfg, listener);
+      Member first = run(data, cfg, listener);
+      if (cfg.ensemble() == 1) {
+        return result(data, cfg, first.weights, first);
+      }
+      List<RnnWeights> members = new ArrayList<>(cfg.ensemble());
+      members.add(first.weights);
+      int epochs = first.epochs;
+      int skipped = first.skipped;
+      double learningRate = first.learningRate;
+      for (int m = 1; m < cfg.ensemble(); m++) {
+        Member next = run(data, cfg.withSeed(cfg.seed() + m), listener);
+        members.add(next.weights);
+        epochs += next.epochs;
+        skipped += next.skipped;
+        learningRate = Math.min(learningRate, next.learningRate);
+      }
+      RnnWeights merged = Ensemble.average(members);
+      double loss;
+      try (NDManager manager = DjlEngine.get().newBaseManager()) {
+        loss = validationLoss(Network.of(manager, merged), data.batches, cfg, manager);
+      }
+      LOG.info(
+          "averaged {} networks into one of {} units per layer: validation loss {} (first alone"
+              + " {})",
+          members.size(),
+          merged.hiddenSize(),
+          loss,
+          first.bestLoss);
+      return result(data, cfg, merged, new Member(merged, epochs, loss, skipped, learningRate));
     }
-    return result;
+  }
+
+  /** One network's training: its best weights, epochs run, best loss and recovery figures. */
+  private record Member(
+      RnnWeights weights, int epochs, double bestLoss, int skipped, double learningRate) {}
+
+  /** The result for {@code weights}, with their forecasts over every validation part. */
+  private static TrainResult result(
+      Dataset data, TrainConfig cfg, RnnWeights weights, Member figures) {
+    List<SeriesPrediction> validation = new ArrayList<>(data.series.size());
+    for (int i = 0; i < data.series.size(); i++) {
+      SeriesData s = data.series.get(i);
+      int valStart = data.trainEnd[i];
+      int valEnd = validationEnd(s.length(), cfg);
+      float[][] predicted = forward(weights, Arrays.copyOfRange(s.x(), 0, valEnd));
+      validation.add(
+          new SeriesPrediction(
+              s.id(),
+              valStart,
+              Arrays.copyOfRange(predicted, valStart, valEnd),
+              copyRows(s.y(), valStart, valEnd)));
+    }
+    return new TrainResult(
+        weights,
+        figures.epochs,
+        figures.bestLoss,
+        validation,
+        figures.skipped,
+        figures.learningRate);
   }
 
   /**
@@ -194,7 +249,7 @@ public final class RnnTrainer {
     return validationEnd(n, cfg) - validationLength(n, cfg.validationFraction());
   }
 
-  private TrainResult run(Dataset data, TrainConfig cfg, TrainingListener listener) {
+  private Member run(Dataset data, TrainConfig cfg, TrainingListener listener) {
     Engine engine = DjlEngine.get();
     // Autograd's on/off switch is per thread in PyTorch; record graphs only inside the collector.
     JniUtils.setGradMode(false);
@@ -264,21 +319,7 @@ public final class RnnTrainer {
         epoch,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start),
         best);
-    List<SeriesPrediction> validation = new ArrayList<>(data.series.size());
-    for (int i = 0; i < data.series.size(); i++) {
-      SeriesData s = data.series.get(i);
-      int valStart = data.trainEnd[i];
-      int valEnd = validationEnd(s.length(), cfg);
-      float[][] predicted = forward(weights, Arrays.copyOfRange(s.x(), 0, valEnd));
-      validation.add(
-          new SeriesPrediction(
-              s.id(),
-              valStart,
-              Arrays.copyOfRange(predicted, valStart, valEnd),
-              copyRows(s.y(), valStart, valEnd)));
-    }
-    return new TrainResult(
-        weights, epoch, best, validation, recovery.skipped, recovery.learningRate);
+    return new Member(weights, epoch, best, recovery.skipped, recovery.learningRate);
   }
 
   /** One pass of truncated BPTT over every batch; returns the mean training loss. */
@@ -503,6 +544,8 @@ public final class RnnTrainer {
     NDArray point;
     if (loss == TrainConfig.Loss.MSE) {
       point = error.square();
+    } else if (loss == TrainConfig.Loss.MAE) {
+      point = error.abs();
     } else {
       // Huber with delta 1: 0.5 e^2 inside [-1, 1], |e| - 0.5 outside; q = min(|e|, 1) gives both.
       NDArray abs = error.abs();

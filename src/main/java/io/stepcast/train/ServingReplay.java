@@ -5,10 +5,12 @@ import io.stepcast.engine.MemoryRecentInputs;
 import io.stepcast.engine.StepEngine;
 import io.stepcast.engine.StepListener;
 import io.stepcast.features.Event;
+import io.stepcast.features.Rejection;
 import io.stepcast.model.ModelException;
 import io.stepcast.model.StepModel;
 import io.stepcast.model.Stepper;
 import io.stepcast.state.SeriesState;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -47,19 +49,80 @@ public final class ServingReplay {
    */
   public static double[][] allForecasts(StepModel model, TopologySpec spec, List<Event> events)
       throws ModelException {
-    double[][] out = new double[events.size()][];
+    return replay(model, spec, events, false).forecasts();
+  }
+
+  /**
+   * What the engine gave at each event of a series, as the live forecast records carry it.
+   *
+   * @param forecasts {@code forecasts[t][o]}: output {@code o} made at event {@code t} (as {@link
+   *     #allForecasts}); a row of NaN for an event the anomaly policy dead-lettered
+   * @param halfWidths {@code halfWidths[t][l]}: the half-width of level {@code l}'s interval (the
+   *     spec's order) around the first output made at event {@code t}; NaN while the series has
+   *     none
+   * @param intervalsWarm whether event {@code t}'s intervals are warm (the record's {@code
+   *     intervalsWarm})
+   * @param anomaly whether event {@code t}'s actual fell outside the widest interval of the
+   *     forecast it scores
+   * @param held whether that anomaly was held ({@code policies.anomaly: hold})
+   * @param refused whether event {@code t} was dead-lettered as an anomaly (no forecast, no step)
+   */
+  public record Replay(
+      double[][] forecasts,
+      double[][] halfWidths,
+      boolean[] intervalsWarm,
+      boolean[] anomaly,
+      boolean[] held,
+      boolean[] refused) {}
+
+  /**
+   * Streams a series through the engine from a fresh state and keeps, per event, what its forecast
+   * record would carry.
+   *
+   * @param applyAnomalyPolicy true: as a live instance does ({@code hold} steps on the forecast,
+   *     {@code dead_letter} refuses the event); false: every actual steps the series (the trainer's
+   *     parity)
+   * @throws ModelException when ONNX Runtime fails
+   * @throws IllegalArgumentException when the model does not fit the pipeline, or an event is
+   *     refused for anything but an anomaly
+   */
+  public static Replay replay(
+      StepModel model, TopologySpec spec, List<Event> events, boolean applyAnomalyPolicy)
+      throws ModelException {
+    int n = events.size();
+    int levels = spec.intervals().levels().size();
+    Replay out =
+        new Replay(
+            new double[n][],
+            new double[n][levels],
+            new boolean[n],
+            new boolean[n],
+            new boolean[n],
+            new boolean[n]);
     // Recent rows in memory, as the live path keeps them in its store: lag features read them.
     MemoryRecentInputs recent = new MemoryRecentInputs(spec.model().ringBuffer());
-    // Every actual steps the series whatever policies.anomaly says: parity with the trainer.
-    try (StepEngine engine = new StepEngine(spec, 1, recent, StepListener.NONE, false)) {
+    try (StepEngine engine =
+        new StepEngine(spec, 1, recent, StepListener.NONE, applyAnomalyPolicy)) {
       engine.use(model);
+      int outputs = engine.pipeline().outputCount();
       SeriesState st = null;
-      for (int t = 0; t < events.size(); t++) {
+      for (int t = 0; t < n; t++) {
         Event e = events.get(t).copy();
         int slot = engine.stepOne(e.seriesId(), e, st);
         if (slot < 0) {
-          throw new IllegalArgumentException(
-              "event " + t + " of series " + e.seriesId() + ": " + engine.refusalMessage());
+          if (engine.refusal() != Rejection.ANOMALY) {
+            throw new IllegalArgumentException(
+                "event " + t + " of series " + e.seriesId() + ": " + engine.refusalMessage());
+          }
+          // dead_letter: scored and learnt from, not stepped on; no forecast record.
+          st = engine.refusedState();
+          double[] none = new double[outputs];
+          Arrays.fill(none, Double.NaN);
+          out.forecasts()[t] = none;
+          Arrays.fill(out.halfWidths()[t], Double.NaN);
+          out.anomaly()[t] = true;
+          out.refused()[t] = true;
+          continue;
         }
         st = engine.state(slot);
         if (engine.multiOutput()) {
@@ -70,10 +133,14 @@ public final class ServingReplay {
               row[j * h + k] = engine.forecast(slot, j, k);
             }
           }
-          out[t] = row;
+          out.forecasts()[t] = row;
         } else {
-          out[t] = new double[] {engine.forecast(slot)};
+          out.forecasts()[t] = new double[] {engine.forecast(slot)};
         }
+        System.arraycopy(engine.halfWidths(), slot * levels, out.halfWidths()[t], 0, levels);
+        out.intervalsWarm()[t] = engine.intervalsWarm(slot);
+        out.anomaly()[t] = engine.anomaly(slot);
+        out.held()[t] = engine.held(slot);
         engine.clear();
       }
     } catch (IllegalStateException e) {

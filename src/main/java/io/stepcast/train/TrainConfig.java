@@ -27,7 +27,9 @@ public record TrainConfig(TopologySpec.Training training, int batchSeries) {
     /** Mean squared error. */
     MSE,
     /** Huber loss with delta 1 (in units of the target's training standard deviation). */
-    HUBER
+    HUBER,
+    /** Mean absolute error: the forecast learns the median, what MAE scores. */
+    MAE
   }
 
   /**
@@ -69,7 +71,7 @@ public record TrainConfig(TopologySpec.Training training, int batchSeries) {
   public static TrainConfig defaults() {
     return of(
         new TopologySpec.Training(
-            "lstm", 1, 32, 0.1, 0.003, 100, 32, 1.0, 10, 0.2, 42L, "mse", 16, null, 0.0));
+            "lstm", 1, 32, 0.1, 0.003, 100, 32, 1.0, 10, 0.2, 42L, "mse", 16, null, 0.0, 1));
   }
 
   /** LSTM, GRU or RNN. */
@@ -201,6 +203,16 @@ public record TrainConfig(TopologySpec.Training training, int batchSeries) {
   /** A copy with another test fraction. */
   public TrainConfig withTestFraction(double value) {
     return with("testFraction", value);
+  }
+
+  /** Networks trained from successive seeds and averaged into one (1: a single network). */
+  public int ensemble() {
+    return training.ensemble();
+  }
+
+  /** A copy with another ensemble size. */
+  public TrainConfig withEnsemble(int value) {
+    return with("ensemble", value);
   }
 
   /** A copy with another seed. */

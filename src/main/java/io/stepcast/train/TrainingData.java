@@ -148,15 +148,37 @@ public final class TrainingData {
     if (!(fraction > 0 && fraction <= 1)) {
       throw new IllegalArgumentException("fraction must be in (0, 1], got " + fraction);
     }
+    int[] lengths = new int[series.size()];
+    for (int i = 0; i < lengths.length; i++) {
+      lengths[i] = Math.max(1, (int) Math.floor(series.get(i).length() * fraction));
+    }
+    return head(lengths, "first " + Math.round(fraction * 100) + "%", pipeline);
+  }
+
+  /**
+   * The first {@code lengths[i]} events of series {@code i} (between 1 and its length), with rows
+   * recomputed from those events only; {@code label} describes the cut in {@link #source()}. Counts
+   * are carried over unchanged.
+   */
+  public TrainingData head(int[] lengths, String label, FeaturePipeline pipeline) {
+    if (lengths.length != series.size()) {
+      throw new IllegalArgumentException(
+          lengths.length + " lengths for " + series.size() + " series");
+    }
     List<Series> out = new ArrayList<>(series.size());
-    for (Series s : series) {
-      int n = Math.max(1, (int) Math.floor(s.length() * fraction));
+    for (int i = 0; i < lengths.length; i++) {
+      Series s = series.get(i);
+      int n = lengths[i];
+      if (n < 1 || n > s.length()) {
+        throw new IllegalArgumentException(
+            "series '" + s.id() + "' has " + s.length() + " events, cannot keep " + n);
+      }
       List<Event> events = s.events().subList(0, n);
       out.add(
           new Series(
               s.id(), events, s.records().subList(0, n), SeriesReplay.rows(pipeline, events)));
     }
-    return new TrainingData(source + " (first " + Math.round(fraction * 100) + "%)", out, counts);
+    return new TrainingData(source + " (" + label + ")", out, counts);
   }
 
   /**

@@ -131,7 +131,8 @@ public record TrainingReport(
    * The parity checks.
    *
    * @param exportMaxAbsDiff largest difference between ONNX Runtime stepping and the trainer's
-   *     forward pass over every row of every series (raw model outputs)
+   *     forward pass over every row of every series (raw model outputs; relative to the trainer's
+   *     output where that is above 1 in magnitude)
    * @param exportTolerance the largest allowed
    * @param trainerMae the trainer's MAE on the held-out (validation and test) rows (target units)
    * @param servingMae the same rows' MAE of the exported model streamed event by event

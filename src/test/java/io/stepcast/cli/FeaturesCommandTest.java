@@ -6,6 +6,9 @@ import io.stepcast.config.SpecLoader;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.kafka.Csv;
+import io.stepcast.model.CellType;
+import io.stepcast.model.ModelSpec;
+import io.stepcast.train.PipelineModels;
 import io.stepcast.train.SeriesData;
 import io.stepcast.train.SyntheticHistory;
 import io.stepcast.train.TrainConfig;
@@ -146,6 +149,83 @@ class FeaturesCommandTest {
         .startsWith("error: ")
         .contains("no column 'load'")
         .doesNotContain("\n");
+  }
+
+  /**
+   * Two targets at three horizons: one label column per output, in the model spec's {@code outputs}
+   * order, equal to the labels the trainer is fed and to the raw history's differences; empty where
+   * the horizon runs past the series' end (the trainer's NaN, masked out).
+   */
+  @Test
+  void shouldWriteOneLabelPerOutputInTheModelSpecsOrder() throws Exception {
+    Path multi = dir.resolve("multi.yaml");
+    Files.writeString(
+        multi,
+        Files.readString(spec)
+            .replace("  - field: load\n", "")
+            .replace(
+                "target: {field: level, transform: none, season: 24}",
+                "target: {field: level, transform: none, season: 24, horizons: [1, 6, 24],"
+                    + " also: [{field: load, transform: difference}]}"));
+    Path out = dir.resolve("multi.csv");
+
+    CliRun.Result r =
+        CliRun.run(
+            "features", "-t", multi.toString(), "--csv", history.toString(), "--out", "" + out);
+
+    assertThat(r.code()).as(r.err()).isZero();
+    TopologySpec topology = SpecLoader.load(multi, Map.of());
+    FeaturePipeline pipeline = new FeaturePipeline(topology);
+    ModelSpec model = PipelineModels.specFor(topology, "v1", CellType.GRU, 1, 16).build();
+    assertThat(model.outputs())
+        .containsExactly("level@1", "level@6", "level@24", "load@1", "load@6", "load@24");
+    List<String> labels = model.outputs().stream().map(o -> "y:" + o).toList();
+    Csv written = Csv.read(out);
+    List<String> header = new ArrayList<>(List.of("series_id", "time", "part"));
+    header.addAll(pipeline.columns());
+    header.addAll(labels);
+    header.addAll(List.of("target_value", "target_value:load"));
+    assertThat(written.header()).isEqualTo(header);
+
+    TrainingData data = TrainingData.fromCsv(topology, history);
+    List<SeriesData> fed = data.seriesData();
+    int row = 0;
+    int empty = 0;
+    for (SeriesData s : fed) {
+      List<Csv.Row> rows = written.rows().subList(row, row + s.length());
+      row += s.length();
+      int n = s.length() + 1;
+      double[][] raw = data.series().get(fed.indexOf(s)).rows().allTargets();
+      for (int t = 0; t < s.length(); t++) {
+        Csv.Row w = rows.get(t);
+        assertThat(w.get("series_id")).isEqualTo(s.id());
+        assertThat(Double.parseDouble(w.get("target_value"))).isEqualTo(raw[0][t]);
+        assertThat(Double.parseDouble(w.get("target_value:load"))).isEqualTo(raw[1][t]);
+        for (int j = 0; j < pipeline.columns().size(); j++) {
+          assertThat(Float.parseFloat(w.get(3 + j))).isEqualTo(s.x()[t][j]);
+        }
+        for (int o = 0; o < labels.size(); o++) {
+          int h = topology.target().horizons().get(o % 3);
+          String cell = w.get(labels.get(o));
+          String what = s.id() + " row " + t + " " + labels.get(o);
+          if (t + h >= n) {
+            assertThat(cell).as(what).isEmpty();
+            assertThat(s.y()[t][o]).as(what).isNaN();
+            empty++;
+            continue;
+          }
+          float label = Float.parseFloat(cell);
+          assertThat(label).as(what).isEqualTo(s.y()[t][o]);
+          // From the raw targets (carried forward), not the pipeline's labelling: level is
+          // untransformed, load a difference over h events.
+          float expected = o < 3 ? (float) raw[0][t + h] : (float) (raw[1][t + h] - raw[1][t]);
+          assertThat(label).as(what).isEqualTo(expected);
+        }
+      }
+    }
+    assertThat(row).isEqualTo(written.rows().size());
+    // Per series the last h - 1 rows lack the h-ahead label: 0 + 5 + 23, for both targets.
+    assertThat(empty).isEqualTo(fed.size() * 2 * (0 + 5 + 23));
   }
 
   private CliRun.Result run(String... extra) {

@@ -1,7 +1,7 @@
 package io.stepcast.config;
 
+import static io.stepcast.config.SpecFixtures.assertOneLine;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.stepcast.config.TopologySpec.TargetTransform;
 import io.stepcast.config.TopologySpec.TimeCalendar;
@@ -9,11 +9,9 @@ import io.stepcast.features.FeaturePipeline;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -125,19 +123,5 @@ class HorizonsSpecTest {
         write("name: demo\ntimestamp:\n  field: t\n  calendar: weekdays\ntarget:\n  field: v\n");
     assertOneLine(
         () -> SpecLoader.load(f, Map.of()), "timestamp.calendar", "continuous, business_days");
-  }
-
-  /** The error is a ConfigException of one line that contains every given part. */
-  private static void assertOneLine(ThrowingCallable load, String... parts) {
-    assertThatThrownBy(load)
-        .isInstanceOf(ConfigException.class)
-        .satisfies(
-            e -> {
-              assertThat(e.getMessage()).doesNotContain("\n").contains("Fix: ");
-              for (String p : parts) {
-                assertThat(e.getMessage()).contains(p);
-              }
-            });
-    assertThat(List.of(parts)).isNotEmpty();
   }
 }

@@ -1,15 +1,14 @@
 package io.stepcast.config;
 
+import static io.stepcast.config.SpecFixtures.assertOneLine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,17 +83,5 @@ class ProcessChecksTest {
           "--state-dir (/proc/self): is not writable",
           "make it writable");
     }
-  }
-
-  private static void assertOneLine(ThrowingCallable call, String... parts) {
-    assertThatThrownBy(call)
-        .isInstanceOf(ConfigException.class)
-        .satisfies(
-            e -> {
-              assertThat(e.getMessage()).doesNotContain("\n").contains("Fix: ");
-              for (String p : parts) {
-                assertThat(e.getMessage()).contains(p);
-              }
-            });
   }
 }

@@ -1,11 +1,28 @@
 package io.stepcast.config;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import java.nio.file.Path;
 import java.util.Map;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
 /** The shipped specs, loaded without environment overrides, and variations of them for tests. */
 public final class SpecFixtures {
   private SpecFixtures() {}
+
+  /** Asserts that {@code load} fails with a one-line ConfigException containing every part. */
+  public static void assertOneLine(ThrowingCallable load, String... parts) {
+    assertThatThrownBy(load)
+        .isInstanceOf(ConfigException.class)
+        .satisfies(
+            e -> {
+              assertThat(e.getMessage()).doesNotContain("\n").contains("Fix: ");
+              for (String p : parts) {
+                assertThat(e.getMessage()).contains(p);
+              }
+            });
+  }
 
   public static TopologySpec weather() {
     return SpecLoader.load(Path.of("topologies/weather.yaml"), Map.of());

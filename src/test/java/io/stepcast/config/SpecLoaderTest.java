@@ -1,5 +1,6 @@
 package io.stepcast.config;
 
+import static io.stepcast.config.SpecFixtures.assertOneLine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,6 +151,37 @@ class SpecLoaderTest {
             write(MINIMAL),
             Map.of("STEPCAST_FEATURES", "[{lag: 24}]", "STEPCAST_MODEL_RING_BUFFER", "24"));
     assertThat(s.features()).extracting(TopologySpec.Feature::lag).containsExactly(24);
+  }
+
+  @Test
+  void shouldTakeADifferencedTargetsLevelAsAFeatureButRefuseAnUntransformedTargetTwice()
+      throws IOException {
+    String differenced = MINIMAL + "  transform: difference\nfeatures:\n  - field: v\n";
+    assertThat(SpecLoader.load(write(differenced), Map.of()).features())
+        .extracting(TopologySpec.Feature::field)
+        .containsExactly("v");
+    assertThatThrownBy(
+            () -> SpecLoader.load(write(MINIMAL + "features:\n  - field: v\n"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("features[0].field")
+        .hasMessageContaining("is the target");
+  }
+
+  @Test
+  void shouldRefuseAnEnsembleWiderThanOneNetworkMayBe() throws IOException {
+    String wide = MINIMAL + "training:\n  hiddenSize: 1024\n  ensemble: 5\n";
+
+    assertThatThrownBy(() -> SpecLoader.load(write(wide), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("training.ensemble")
+        .hasMessageContaining("5120 units")
+        .hasMessageContaining("at most 4096");
+    assertThat(
+            SpecLoader.load(
+                    write(MINIMAL + "training:\n  hiddenSize: 1024\n  ensemble: 4\n"), Map.of())
+                .training()
+                .ensemble())
+        .isEqualTo(4);
   }
 
   @Test
@@ -354,18 +385,5 @@ class SpecLoaderTest {
   void shouldNameTheTypeForAValueOfTheWrongType() throws IOException {
     Path f = write(MINIMAL + "topics:\n  partitions: many\n");
     assertOneLine(() -> SpecLoader.load(f, Map.of()), "topics.partitions", "Fix: ");
-  }
-
-  /** The error is a ConfigException of one line that contains every given part. */
-  private static void assertOneLine(ThrowingCallable load, String... parts) {
-    assertThatThrownBy(load)
-        .isInstanceOf(ConfigException.class)
-        .satisfies(
-            e -> {
-              assertThat(e.getMessage()).doesNotContain("\n").contains("Fix: ");
-              for (String p : parts) {
-                assertThat(e.getMessage()).contains(p);
-              }
-            });
   }
 }

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.stepcast.config.SpecFixtures;
 import io.stepcast.config.TopologySpec;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class EventParserTest {
   private static byte[] b(String s) {
@@ -30,6 +33,33 @@ class EventParserTest {
     assertThat(r.event().timeMillis()).isEqualTo(1262307600000L);
     assertThat(r.event().target()).isEqualTo(4.0);
     assertThat(r.event().fields()).containsExactly(1016.6, 3.8);
+  }
+
+  @ParameterizedTest(name = "fast path {0}")
+  @ValueSource(booleans = {true, false})
+  void shouldFeedADifferencedTargetsLevelToItsFeatureSlot(boolean fastPath) {
+    TopologySpec levels =
+        SpecFixtures.withFeatures(
+            weather,
+            List.of(
+                new TopologySpec.Feature("pressure", null, null, null, null, null),
+                new TopologySpec.Feature("temperature", null, null, null, null, null)));
+    EventParser p = new EventParser(levels, System::currentTimeMillis, fastPath);
+
+    ParseResult r =
+        p.parse(
+            b("seattle"),
+            b("{\"date\":\"2010-01-01T01:00:00\",\"pressure\":1016.6,\"temperature\":-4.5}"));
+    assertThat(r.kind()).as(r.message()).isEqualTo(ParseResult.Kind.EVENT);
+    assertThat(r.event().target()).isEqualTo(-4.5);
+    assertThat(r.event().fields()).containsExactly(1016.6, -4.5);
+    // The parser reuses its result: the first one is read before the next parse.
+    ParseResult missing =
+        p.parse(b("seattle"), b("{\"date\":\"2010-01-01T02:00:00\",\"pressure\":1016.6}"));
+
+    // Missing, it is the target that is missing: skipped as the target is, never carried.
+    assertThat(missing.kind()).isNotEqualTo(ParseResult.Kind.EVENT);
+    assertThat(missing.message()).contains("target field 'temperature'");
   }
 
   @Test

@@ -3,9 +3,17 @@ package io.stepcast.features;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stepcast.config.TopologySpec.TimeCalendar;
+import java.time.DayOfWeek;
+import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 class SeriesCalendarTest {
@@ -75,5 +83,142 @@ class SeriesCalendarTest {
     // Two events on one weekend have no business interval between them.
     assertThat(BUSINESS.ahead(utc("2026-11-28T10:00"), utc("2026-11-29T10:00"), 1))
         .isEqualTo(SeriesCalendar.UNKNOWN);
+  }
+
+  private static SeriesCalendar withHolidays(ZoneId zone, String... dates) {
+    List<LocalDate> days = new ArrayList<>();
+    for (String d : dates) {
+      days.add(LocalDate.parse(d));
+    }
+    return SeriesCalendar.of(TimeCalendar.BUSINESS_DAYS, zone, days);
+  }
+
+  @Test
+  void shouldSkipAHolidayOnAFridayAndTheWeekendAfterIt() {
+    // Friday 2026-12-25 is a holiday: Thursday's next daily event is Monday's.
+    SeriesCalendar cal = withHolidays(UTC, "2026-12-25");
+    long wed = utc("2026-12-23T16:00");
+    long thu = utc("2026-12-24T16:00");
+    assertThat(cal.ahead(wed, thu, 1)).isEqualTo(utc("2026-12-28T16:00"));
+    assertThat(cal.ahead(wed, thu, 2)).isEqualTo(utc("2026-12-29T16:00"));
+    assertThat(cal.ahead(wed, thu, 5)).isEqualTo(utc("2027-01-01T16:00"));
+    // Thursday to Monday over the holiday and the weekend is one business day.
+    long mon = utc("2026-12-28T16:00");
+    assertThat(cal.ahead(thu, mon, 1)).isEqualTo(utc("2026-12-29T16:00"));
+    // Without the holiday the same Thursday steps to Friday.
+    assertThat(BUSINESS.ahead(wed, thu, 1)).isEqualTo(utc("2026-12-25T16:00"));
+  }
+
+  @Test
+  void shouldSkipARunOfHolidaysAcrossAWeekendAndTheYearsEnd() {
+    // Thu 12-24, Fri 12-25, Mon 12-28 and Fri 2027-01-01 off; Sat 12-26 listed too (no effect).
+    SeriesCalendar cal =
+        withHolidays(UTC, "2026-12-28", "2026-12-24", "2026-12-25", "2026-12-26", "2027-01-01");
+    long tue = utc("2026-12-22T09:30");
+    long wed = utc("2026-12-23T09:30");
+    assertThat(cal.ahead(tue, wed, 1)).isEqualTo(utc("2026-12-29T09:30"));
+    assertThat(cal.ahead(tue, wed, 2)).isEqualTo(utc("2026-12-30T09:30"));
+    assertThat(cal.ahead(tue, wed, 3)).isEqualTo(utc("2026-12-31T09:30"));
+    assertThat(cal.ahead(tue, wed, 4)).isEqualTo(utc("2027-01-04T09:30"));
+    // Weekly steps (five business days) count the holidays out too.
+    long weekBefore = utc("2026-12-16T09:30");
+    assertThat(cal.ahead(weekBefore, wed, 1)).isEqualTo(utc("2027-01-05T09:30"));
+  }
+
+  @Test
+  void shouldCountAnEventOnAHolidayAsTheNextBusinessDaysStart() {
+    SeriesCalendar cal = withHolidays(UTC, "2026-11-26");
+    // An hourly series that runs through Thanksgiving (Thursday 2026-11-26).
+    long wed = utc("2026-11-25T23:00");
+    long holiday = utc("2026-11-26T10:00");
+    // Both map to Friday: the 11 h before Friday 00:00 are one hour of Wednesday.
+    assertThat(cal.ahead(wed, holiday, 1)).isEqualTo(utc("2026-11-27T01:00"));
+    assertThat(cal.ahead(holiday, utc("2026-11-26T11:00"), 1))
+        .as("two events on one holiday have no business interval")
+        .isEqualTo(SeriesCalendar.UNKNOWN);
+  }
+
+  @Test
+  void shouldKeepTheLocalTimeOverAHolidayInTheSeriesZone() {
+    // New York: Friday 2026-07-03 is the observed Independence Day.
+    SeriesCalendar ny = withHolidays(NEW_YORK, "2026-07-03");
+    long wed = at("2026-07-01T16:00", NEW_YORK);
+    long thu = at("2026-07-02T16:00", NEW_YORK);
+    assertThat(ny.ahead(wed, thu, 1)).isEqualTo(at("2026-07-06T16:00", NEW_YORK));
+    // 16:00 in New York is 20:00 UTC on Thursday 07-02; in UTC the holiday would start later.
+    assertThat(thu).isEqualTo(utc("2026-07-02T20:00"));
+  }
+
+  @Test
+  void shouldIgnoreHolidaysOnAContinuousCalendar() {
+    SeriesCalendar all =
+        SeriesCalendar.of(TimeCalendar.CONTINUOUS, UTC, List.of(LocalDate.parse("2026-12-25")));
+    assertThat(all.ahead(utc("2026-12-23T00:00"), utc("2026-12-24T00:00"), 1))
+        .isEqualTo(utc("2026-12-25T00:00"));
+  }
+
+  /**
+   * Against a day-by-day walk with java.time over random holiday sets: every step of a daily series
+   * (one or two business days per interval) lands on the business day the walk finds.
+   */
+  @Test
+  void shouldAgreeWithADayByDayWalkOverRandomHolidays() {
+    Random random = new Random(20261225);
+    LocalDate first = LocalDate.parse("2026-11-02");
+    for (int round = 0; round < 40; round++) {
+      Set<LocalDate> off = new TreeSet<>();
+      int count = random.nextInt(25);
+      for (int i = 0; i < count; i++) {
+        LocalDate d = first.plusDays(random.nextInt(120));
+        off.add(d);
+        if (random.nextBoolean()) {
+          off.add(d.plusDays(1)); // runs of two or more
+        }
+      }
+      ZoneId zone = round % 2 == 0 ? UTC : NEW_YORK;
+      SeriesCalendar cal = SeriesCalendar.of(TimeCalendar.BUSINESS_DAYS, zone, off);
+      LocalTime clock = LocalTime.of(random.nextInt(24), 15);
+      LocalDate day = nextOpen(first.plusDays(random.nextInt(40)).minusDays(1), off);
+      int every = 1 + random.nextInt(2);
+      LocalDate previous = day;
+      for (int i = 0; i < every; i++) {
+        previous = previousOpen(previous, off);
+      }
+      long time = day.atTime(clock).atZone(zone).toInstant().toEpochMilli();
+      long before = previous.atTime(clock).atZone(zone).toInstant().toEpochMilli();
+      LocalDate expected = day;
+      for (int steps = 1; steps <= 30; steps++) {
+        for (int i = 0; i < every; i++) {
+          expected = nextOpen(expected, off);
+        }
+        assertThat(cal.ahead(before, time, steps))
+            .as(
+                "round %d: %d steps of %d business days from %s, holidays %s",
+                round, steps, every, day, off)
+            .isEqualTo(expected.atTime(clock).atZone(zone).toInstant().toEpochMilli());
+      }
+    }
+  }
+
+  private static boolean open(LocalDate d, Set<LocalDate> off) {
+    return d.getDayOfWeek() != DayOfWeek.SATURDAY
+        && d.getDayOfWeek() != DayOfWeek.SUNDAY
+        && !off.contains(d);
+  }
+
+  private static LocalDate nextOpen(LocalDate d, Set<LocalDate> off) {
+    LocalDate n = d.plusDays(1);
+    while (!open(n, off)) {
+      n = n.plusDays(1);
+    }
+    return n;
+  }
+
+  private static LocalDate previousOpen(LocalDate d, Set<LocalDate> off) {
+    LocalDate n = d.minusDays(1);
+    while (!open(n, off)) {
+      n = n.minusDays(1);
+    }
+    return n;
   }
 }

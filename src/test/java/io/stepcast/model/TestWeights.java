@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.Random;
 
 /** Seeded random weights and specs for tests, with non-trivial scaling on both ends. */
-final class TestWeights {
+public final class TestWeights {
 
   private TestWeights() {}
 
-  static RnnWeights random(CellType cell, int inputSize, int hidden, int layers, long seed) {
+  public static RnnWeights random(CellType cell, int inputSize, int hidden, int layers, long seed) {
     Random r = new Random(seed);
     int rows = cell.gates() * hidden;
     float[][] wIh = new float[layers][];
@@ -42,7 +42,7 @@ final class TestWeights {
         uniform(r, out, 0.5f, 2f));
   }
 
-  static ModelSpec spec(RnnWeights w, String version) {
+  public static ModelSpec spec(RnnWeights w, String version) {
     List<String> features = new ArrayList<>();
     for (int j = 0; j < w.inputSize(); j++) {
       features.add("f" + j);
@@ -62,7 +62,7 @@ final class TestWeights {
   }
 
   /** Raw-unit inputs around the weights' scaling. */
-  static float[][] inputs(RnnWeights w, int steps, long seed) {
+  public static float[][] inputs(RnnWeights w, int steps, long seed) {
     Random r = new Random(seed);
     float[][] x = new float[steps][w.inputSize()];
     for (int t = 0; t < steps; t++) {

@@ -102,4 +102,60 @@ class BaselinesTest {
     assertThat(Baselines.maxArOrder(new int[] {5000, 120}, 48)).isEqualTo(12);
     assertThat(Baselines.maxArOrder(new int[] {7}, null)).isEqualTo(1);
   }
+
+  @Test
+  void shouldForecastEachHorizonWithTheLatestValueOfTheSamePhase() {
+    double[] v = {0, 1, 2, 3, 4, 5, 6, 7};
+    // Season 3, origin 5: horizon 1 is event 6, same phase as event 3; horizon 3 is event 8, the
+    // same phase as 5; horizon 4 is event 9, the same phase as 3 (the latest known at 5).
+    assertThat(Baselines.seasonalNaive(v, 5, 1, 3)).isEqualTo(3.0);
+    assertThat(Baselines.seasonalNaive(v, 5, 3, 3)).isEqualTo(5.0);
+    assertThat(Baselines.seasonalNaive(v, 5, 4, 3)).isEqualTo(3.0);
+    assertThat(Baselines.seasonalNaive(v, 1, 1, 3)).isNaN();
+  }
+
+  @Test
+  void shouldRecoverAnAutoregressionOfLevelsWithItsInterceptFromTheFittedPartOnly() {
+    Random random = new Random(5);
+    int n = 40_000;
+    double[] v = new double[n];
+    v[0] = 1000;
+    v[1] = 1000;
+    // Mean 1000: y = 300 + 0.5 y[t-1] + 0.2 y[t-2] + noise, at price-like levels.
+    for (int t = 2; t < n; t++) {
+      v[t] = 300 + 0.5 * v[t - 1] + 0.2 * v[t - 2] + random.nextGaussian();
+    }
+    int end = 30_000;
+    Baselines.LevelAr fit = Baselines.LevelAr.fit(v, end, 2);
+    assertThat(fit.coefficients()).hasSize(3);
+    assertThat(fit.coefficients()[0]).isCloseTo(300, within(15.0));
+    assertThat(fit.coefficients()[1]).isCloseTo(0.5, within(0.02));
+    assertThat(fit.coefficients()[2]).isCloseTo(0.2, within(0.02));
+
+    // Values from end on play no part: garbage there leaves the fit as it was.
+    double[] spoiled = v.clone();
+    for (int t = end; t < n; t++) {
+      spoiled[t] = -1e6 * t;
+    }
+    Baselines.LevelAr same = Baselines.LevelAr.fit(spoiled, end, 2);
+    assertThat(same.coefficients()).containsExactly(fit.coefficients());
+    Baselines.LevelAr leaky = Baselines.LevelAr.fit(spoiled, end + 1, 2);
+    assertThat(leaky.coefficients()).isNotEqualTo(fit.coefficients());
+
+    // Further horizons roll the one-step forecast forward.
+    double[] c = fit.coefficients();
+    double one = c[0] + c[1] * v[100] + c[2] * v[99];
+    double two = c[0] + c[1] * one + c[2] * v[100];
+    assertThat(fit.forecast(v, 100, 1)).isCloseTo(one, within(1e-9));
+    assertThat(fit.forecast(v, 100, 2)).isCloseTo(two, within(1e-9));
+    assertThat(fit.forecast(v, 0, 1)).isNaN();
+  }
+
+  @Test
+  void shouldRefuseALevelAutoregressionWithFewerValuesThanCoefficients() {
+    double[] v = {1, 2, 3, 4, 5, 6};
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Baselines.LevelAr.fit(v, 6, 3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("AR(3)");
+  }
 }

@@ -71,7 +71,7 @@ class RnnTrainerTest {
     return series;
   }
 
-  private static double maxAbsDiff(float[][] a, float[][] b) {
+  static double maxAbsDiff(float[][] a, float[][] b) {
     assertThat(a.length).isEqualTo(b.length);
     double max = 0;
     for (int t = 0; t < a.length; t++) {
@@ -362,9 +362,10 @@ class RnnTrainerTest {
     }
   }
 
-  @ParameterizedTest(name = "{0} {1}")
-  @CsvSource({"LSTM, MSE", "GRU, HUBER"})
-  void shouldReportTheValidationLossOfTheWarmedUpForwardPass(CellType cell, TrainConfig.Loss loss) {
+  @ParameterizedTest(name = "{0} {1} ensemble {2}")
+  @CsvSource({"LSTM, MSE, 1", "GRU, HUBER, 1", "RNN, MAE, 1", "GRU, MAE, 3"})
+  void shouldReportTheValidationLossOfTheWarmedUpForwardPass(
+      CellType cell, TrainConfig.Loss loss, int ensemble) {
     // Different lengths and two series per batch exercise padding and masking; 1300 events
     // exceed one validation window, so the carried state crosses a window boundary too.
     List<SeriesData> series = multivariate(new int[] {1300, 400, 900}, 9);
@@ -374,10 +375,14 @@ class RnnTrainerTest {
             .withLoss(loss)
             .withHiddenSize(8)
             .withMaxEpochs(2)
-            .withBatchSeries(2);
+            .withBatchSeries(2)
+            .withEnsemble(ensemble);
 
     TrainResult result = trainer.train(series, cfg, TrainingListener.NONE);
 
+    // An ensemble is exported as one network of ensemble x 8 units whose forecasts (and so the
+    // reported loss, recomputed below from them) are its members' mean.
+    assertThat(result.weights().hiddenSize()).isEqualTo(8 * ensemble);
     float[] yStd = result.weights().yStd();
     double sum = 0;
     long count = 0;
@@ -389,7 +394,12 @@ class RnnTrainerTest {
         for (int j = 0; j < yStd.length; j++) {
           double e = (p.predicted()[i][j] - p.actual()[i][j]) / yStd[j];
           double a = Math.abs(e);
-          sum += loss == TrainConfig.Loss.MSE ? e * e : a <= 1 ? 0.5 * e * e : a - 0.5;
+          sum +=
+              switch (loss) {
+                case MSE -> e * e;
+                case MAE -> a;
+                case HUBER -> a <= 1 ? 0.5 * e * e : a - 0.5;
+              };
           count++;
         }
       }
