@@ -36,11 +36,13 @@ import java.util.Locale;
  * <p><b>Every output.</b> With several targets or horizons each output (target x horizon, the
  * model's order) has a calibration of its own (a count, a scale and one multiplier per level, in
  * the state from format v4), learnt from that output's own errors when the actual for its time
- * arrives, {@code horizon} events after the forecast. The update tests the error against the
- * output's calibration as it stands when the actual arrives (for horizon 1, exactly the interval
- * published with the forecast; for horizon h, the one the calibration has moved to in the h events
- * since): the guarantee holds for that threshold, and keeping every published bound in the recent
- * rows instead would cost 4 bytes per output, level and event.
+ * arrives, {@code horizon} events after the forecast. Each level learns whether the actual fell
+ * inside the interval published with that forecast (for horizon 1 the state still holds it; for a
+ * further horizon its half-widths are kept with the forecast in the recent row), so the guarantee
+ * is about the bounds users saw, with the bound {@code (m_max + h·lr)/(lr·T)} of delayed feedback.
+ * Testing against the calibration as it stands h events later instead lets coverage fall short
+ * whenever errors come in clusters (the calibration has widened by the time the actuals arrive):
+ * 74.6% at 80% for the 6-hour temperature forecasts of the weather sample.
  *
  * <p><b>A new model.</b> When a new model takes over a series, {@code intervals.onSwap} keeps the
  * calibration (the multipliers stay; the scale restarts its running mean with the old scale as one
@@ -245,7 +247,13 @@ public final class IntervalCalibration {
    * learns from it. Tells the listener each level's outcome (per target and horizon) while the
    * output is warm.
    */
-  void scoreOutput(SeriesState st, int o, double absError, StepListener listener) {
+  void scoreOutput(
+      SeriesState st,
+      int o,
+      double absError,
+      double[] published,
+      int offset,
+      StepListener listener) {
     if (levels.length == 0 || o == 0) {
       return;
     }
@@ -254,10 +262,21 @@ public final class IntervalCalibration {
       // Made by the model the series had before a swap: not about the one serving now.
       return;
     }
-    learn(st, o, absError, listener);
+    boolean has = published != null && !Double.isNaN(published[offset]);
+    learn(st, o, absError, has ? published : null, offset, listener);
   }
 
   private boolean learn(SeriesState st, int o, double absError, StepListener listener) {
+    return learn(st, o, absError, null, 0, listener);
+  }
+
+  /**
+   * Learns from one scored error of output {@code o}: each level's miss against the half-width
+   * published with the forecast ({@code published} from {@code at}; null: the calibration as it
+   * stands, which for horizon 1 is what was published), then the scale.
+   */
+  private boolean learn(
+      SeriesState st, int o, double absError, double[] published, int at, StepListener listener) {
     int n = count(st, o);
     double scale = o == 0 ? st.intervalScale() : st.outputScale(o - 1);
     if (n == 0 || levels.length == 0) {
@@ -268,10 +287,10 @@ public final class IntervalCalibration {
     boolean warmNow = warm(st, o, false);
     float[] m = o == 0 ? st.intervalMultipliers() : st.outputMultipliers();
     int off = o == 0 ? 0 : (o - 1) * levels.length;
-    double widestHalf = m[off + widest] * scale;
+    double widestHalf = published != null ? published[at + widest] : m[off + widest] * scale;
     boolean outsideWidest = absError > widestHalf;
     for (int i = 0; i < levels.length; i++) {
-      boolean outside = absError > m[off + i] * scale;
+      boolean outside = absError > (published != null ? published[at + i] : m[off + i] * scale);
       double next = m[off + i] + learningRate * ((outside ? 1.0 : 0.0) - (1 - levels[i]));
       m[off + i] = (float) Math.max(0.0, next);
       if (warmNow) {

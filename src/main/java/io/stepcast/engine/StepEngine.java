@@ -65,6 +65,9 @@ public final class StepEngine implements AutoCloseable {
   private final StepListener listener;
   private final double[] lagged;
   private final int rowScores;
+  // With several horizons: the half-widths published with each further-horizon forecast, kept
+  // with its row so the event that scores it learns from the interval as published.
+  private final int published;
   private final double[] lagScores;
   private final IntervalCalibration intervals;
   private final AnomalyPolicy anomalyPolicy;
@@ -139,8 +142,10 @@ public final class StepEngine implements AutoCloseable {
     this.horizons = pipeline.horizons();
     this.outputs = pipeline.outputCount();
     this.multi = outputs > 1;
-    this.rowScores = multi ? targets + outputs : targets;
-    this.lagScores = new double[rowScores];
+    int levels = spec.intervals().levels().size();
+    this.published = multi ? targets * (horizons.length - 1) * levels : 0;
+    this.rowScores = multi ? targets + outputs + published : targets;
+    this.lagScores = new double[multi ? targets + outputs + published : targets];
     // Several outputs keep rows to score horizons with, lags to read the actuals kept with them,
     // whatever the swap policy.
     this.keepRecent =
@@ -153,7 +158,7 @@ public final class StepEngine implements AutoCloseable {
     this.pastForecasts = new double[maxBatch * outputs];
     this.pastActuals = new double[maxBatch * outputs];
     this.forTimes = new long[maxBatch * horizons.length];
-    this.scores = new double[targets + outputs];
+    this.scores = new double[targets + outputs + published];
     this.maxBatch = maxBatch;
     this.recent = recent;
     this.listener = listener;
@@ -464,6 +469,17 @@ public final class StepEngine implements AutoCloseable {
         scores[targets + o] = f;
       }
     }
+    int levels = intervals.size();
+    for (int j = 0; j < targets && published > 0; j++) {
+      for (int k = 1; k < h; k++) {
+        System.arraycopy(
+            outputHalfWidths,
+            outputOffset(s, j, k),
+            scores,
+            targets + outputs + (j * (h - 1) + k - 1) * levels,
+            levels);
+      }
+    }
     keepRow(ids[s], st, s * width, s);
     if (targets > 1) {
       for (int j = 1; j < targets; j++) {
@@ -501,9 +517,11 @@ public final class StepEngine implements AutoCloseable {
     for (int j = 1; j < targets; j++) {
       slotActuals[slot * targets + j] = pipeline.target(ev, j);
     }
+    int levels = intervals.size();
     for (int k = 0; k < h; k++) {
       long step = st.steps() - horizons[k];
-      boolean got = step >= 0 && recent.scores(id, step, scores, targets + outputs);
+      int kept = step >= 0 ? readScores(id, step, scores) : 0;
+      boolean got = kept > 0;
       for (int j = 0; j < targets; j++) {
         int o = slot * outputs + j * h + k;
         if (got) {
@@ -513,7 +531,10 @@ public final class StepEngine implements AutoCloseable {
           if (!Double.isNaN(pastForecasts[o])) {
             double absError = Math.abs(a - pastForecasts[o]);
             listener.scoredHorizon(j, k, absError, Math.abs(a - scores[j]));
-            intervals.scoreOutput(st, j * h + k, absError, listener);
+            // The bounds published with it (rows written before they were kept: none).
+            int at = targets + outputs + (j * (h - 1) + k - 1) * levels;
+            intervals.scoreOutput(
+                st, j * h + k, absError, k > 0 && kept == rowScores ? scores : null, at, listener);
           }
         } else {
           pastActuals[o] = Double.NaN;
@@ -789,9 +810,7 @@ public final class StepEngine implements AutoCloseable {
     for (int j = 0; j < targets && steps > 0; j++) {
       direct[j] = !Double.isNaN(forecasts[j]);
     }
-    if (!multi
-        || live.steps() == 0
-        || !recent.scores(id, live.steps() - 1, scores, targets + outputs)) {
+    if (!multi || live.steps() == 0 || readScores(id, live.steps() - 1, scores) == 0) {
       return;
     }
     for (int k = 0; k < horizons.length; k++) {
@@ -819,7 +838,19 @@ public final class StepEngine implements AutoCloseable {
    * when the row is gone, has no scores (written before lags) or {@code step} is negative.
    */
   private double lagTarget(String id, long step) {
-    return step >= 0 && recent.scores(id, step, lagScores, rowScores) ? lagScores[0] : Double.NaN;
+    return step >= 0 && readScores(id, step, lagScores) > 0 ? lagScores[0] : Double.NaN;
+  }
+
+  /**
+   * Reads the scores kept with the row of {@code step} into {@code out}: returns how many ({@link
+   * #rowScores}; {@code targets + outputs} for a row written before the published half-widths were
+   * kept with it), or 0 when there is no such row.
+   */
+  private int readScores(String id, long step, double[] out) {
+    if (recent.scores(id, step, out, rowScores)) {
+      return rowScores;
+    }
+    return published > 0 && recent.scores(id, step, out, targets + outputs) ? targets + outputs : 0;
   }
 
   private int refuse(Rejection reason, String message) {

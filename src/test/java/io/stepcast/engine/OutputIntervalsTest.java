@@ -12,6 +12,7 @@ import io.stepcast.model.StepModel;
 import io.stepcast.state.SeriesState;
 import io.stepcast.train.PipelineModels;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -89,7 +90,9 @@ class OutputIntervalsTest {
 
   /**
    * The calibration an output should have, computed independently of {@link IntervalCalibration}:
-   * adaptive conformal on |error| / scale, the scale a running mean then an exponential average.
+   * adaptive conformal on |error| / scale, the scale a running mean then an exponential average;
+   * each level learns whether the error fell inside the half-width published with the forecast
+   * (with none published, the current one).
    */
   private static final class Reference {
     final double[] levels = {0.8, 0.95};
@@ -97,16 +100,18 @@ class OutputIntervalsTest {
     double scale;
     int n;
 
-    void learn(double e) {
+    void learn(double e, double[] published) {
       if (n == 0) {
         scale = e;
         n = 1;
         return;
       }
       boolean warm = n >= 50;
-      double widest = m[1] * scale;
+      // A forecast made before its output had an interval: against the calibration as it is.
+      boolean none = Double.isNaN(published[0]);
+      double widest = none ? m[1] * scale : published[1];
       for (int i = 0; i < 2; i++) {
-        boolean out = e > m[i] * scale;
+        boolean out = e > (none ? m[i] * scale : published[i]);
         m[i] = Math.max(0, m[i] + 0.05 * ((out ? 1 : 0) - (1 - levels[i])));
       }
       double clipped = warm ? Math.min(e, widest) : e;
@@ -125,6 +130,8 @@ class OutputIntervalsTest {
       refs[o] = new Reference();
     }
     int checked = 0;
+    // Per event and output, the half-widths published with its forecasts.
+    double[][][] published = new double[events.size()][6][];
     try (StepEngine engine = new StepEngine(horizons, 1, new MemoryRecentInputs(32), tape)) {
       engine.use(models.get(0));
       SeriesState st = null;
@@ -133,7 +140,12 @@ class OutputIntervalsTest {
         int slot = engine.stepOne("s", events.get(t).copy(), st);
         st = engine.state(slot);
         for (double[] e : tape.errors.subList(before, tape.errors.size())) {
-          refs[(int) e[0] * 3 + (int) e[1]].learn(e[2]);
+          int o = (int) e[0] * 3 + (int) e[1];
+          refs[o].learn(e[2], published[t - HORIZONS[(int) e[1]]][o]);
+        }
+        for (int o = 0; o < 6; o++) {
+          int at = engine.outputOffset(slot, o / 3, o % 3);
+          published[t][o] = Arrays.copyOfRange(engine.outputHalfWidths(), at, at + 2);
         }
         for (int j = 0; j < 2; j++) {
           for (int k = 0; k < 3; k++) {

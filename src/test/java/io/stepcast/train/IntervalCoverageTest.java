@@ -346,7 +346,8 @@ class IntervalCoverageTest {
       assertThat(out.rolledTotal[step - 1]).isGreaterThan(2_500);
       for (int l = 0; l < levels.size(); l++) {
         // The next-event interval grown with the square root of the step: on these normals the
-        // rolled forecast's errors grow more slowly (82-100% covered at 80%), never faster.
+        // rolled forecast's errors grow about that fast for a few hours, then more slowly (78-99%
+        // covered at 80%).
         assertThat(out.rolledCoverage(step, l))
             .as("step %d level %s", step, levels.get(l))
             .isGreaterThan(levels.get(l) - 0.02);
