@@ -71,6 +71,23 @@ final class BacktestCommand implements Callable<Integer> {
       description = "Order p of the AR(p) baselines. Default: ${DEFAULT-VALUE}")
   int arOrder;
 
+  @Option(
+      names = "--inject-outliers",
+      defaultValue = "0",
+      description =
+          "Anomaly check: stream every series again with this many outliers injected after its"
+              + " split (seeded placement, never adjacent) and count how many are flagged. The"
+              + " scores come from the clean data. Default: ${DEFAULT-VALUE}")
+  int injectOutliers;
+
+  @Option(
+      names = "--outlier-size",
+      defaultValue = "8",
+      description =
+          "How far an injected outlier lies from the actual, in mean absolute one-step changes of"
+              + " the series' history part. Default: ${DEFAULT-VALUE}")
+  double outlierSize;
+
   @Option(names = "--seed", description = "Random seed (default: training.seed of the spec).")
   Long seed;
 
@@ -94,6 +111,12 @@ final class BacktestCommand implements Callable<Integer> {
     }
     if (model != null && (seed != null || epochs != null)) {
       throw new UserException("--seed and --epochs only apply when training (without --model)");
+    }
+    if (injectOutliers < 0) {
+      throw new UserException("--inject-outliers must be 0 or more, got " + injectOutliers);
+    }
+    if (!(outlierSize > 0 && Double.isFinite(outlierSize))) {
+      throw new UserException("--outlier-size must be a positive number, got " + outlierSize);
     }
     if (epochs != null && epochs < 1) {
       throw new UserException("--epochs must be at least 1, got " + epochs);
@@ -170,7 +193,14 @@ final class BacktestCommand implements Callable<Integer> {
           m.version(),
           all.events() - history.events());
       try {
-        result = Backtest.run(spec, all, history, m, arOrder, trainFraction, given == null);
+        result =
+            Backtest.run(
+                spec,
+                all,
+                history,
+                m,
+                new Backtest.Options(
+                    arOrder, trainFraction, given == null, injectOutliers, outlierSize));
       } catch (IllegalArgumentException e) {
         throw new UserException("cannot backtest model " + m.version() + ": " + e.getMessage());
       }

@@ -1,6 +1,7 @@
 package io.stepcast.train;
 
 import io.stepcast.config.TopologySpec;
+import io.stepcast.features.Event;
 import io.stepcast.features.FeaturePipeline;
 import io.stepcast.features.SeriesReplay;
 import io.stepcast.model.ModelException;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 
 /**
  * The accuracy check a user runs on their own data: every event of every series streamed through
@@ -25,6 +27,9 @@ import java.util.Locale;
  * record said its intervals were warm.
  */
 public final class Backtest {
+  /** Seeds the outlier placement (plus the series' position): every run injects the same. */
+  private static final long OUTLIER_SEED = 20_261_130L;
+
   private Backtest() {}
 
   /**
@@ -49,6 +54,19 @@ public final class Backtest {
       double[] upper,
       boolean anomaly,
       boolean held) {}
+
+  /**
+   * How to backtest.
+   *
+   * @param arOrder the order p of both AR baselines
+   * @param trainFraction the share of each series' events in its history (for the report)
+   * @param trained whether the model was trained here on the history parts
+   * @param outliers outliers to inject per series after its split for the anomaly check (0: none)
+   * @param outlierSize how far an injected outlier lies from the actual, in mean absolute one-step
+   *     changes of the series' history part
+   */
+  public record Options(
+      int arOrder, double trainFraction, boolean trained, int outliers, double outlierSize) {}
 
   /** The report, every scored forecast, and the model's forecasts per series as streamed. */
   public record Result(BacktestReport report, List<Row> rows, List<ServingReplay.Replay> replays) {}
@@ -118,20 +136,13 @@ public final class Backtest {
    *
    * @param history the first events of each series of {@code all}, in the same order (the split is
    *     their length); the AR baselines are fitted on these rows only
-   * @param arOrder the order p of both AR baselines
-   * @param trained whether {@code model} was trained here on {@code history}
    * @throws ModelException when ONNX Runtime fails
    * @throws IllegalArgumentException when the model does not fit the pipeline
    */
   public static Result run(
-      TopologySpec spec,
-      TrainingData all,
-      TrainingData history,
-      StepModel model,
-      int arOrder,
-      double trainFraction,
-      boolean trained)
+      TopologySpec spec, TrainingData all, TrainingData history, StepModel model, Options options)
       throws ModelException {
+    int arOrder = options.arOrder();
     FeaturePipeline pipeline = new FeaturePipeline(spec);
     int outputs = pipeline.outputCount();
     int hc = pipeline.horizonCount();
@@ -146,6 +157,7 @@ public final class Backtest {
     boolean[] levelEverywhere = new boolean[pipeline.targetCount()];
     Arrays.fill(levelEverywhere, true);
     Counts allCounts = new Counts(levels);
+    List<BacktestReport.OutlierCheck> outlierChecks = new ArrayList<>();
     long allEvents = 0;
     long allHistory = 0;
     long allScored = 0;
@@ -252,6 +264,13 @@ public final class Backtest {
         }
         allSums[o].add(sums[o]);
       }
+      BacktestReport.OutlierCheck check =
+          options.outliers() > 0
+              ? outlierCheck(spec, model, full, split, replay, i, options)
+              : null;
+      if (check != null) {
+        outlierChecks.add(check);
+      }
       allCounts.add(counts);
       allEvents += n;
       allHistory += split;
@@ -271,7 +290,8 @@ public final class Backtest {
               pipeline,
               season,
               linear != null,
-              levelFitted));
+              levelFitted,
+              check));
     }
     BacktestReport.SeriesResult overall =
         result(
@@ -284,14 +304,15 @@ public final class Backtest {
             pipeline,
             season,
             linearEverywhere[0],
-            levelEverywhere);
+            levelEverywhere,
+            options.outliers() > 0 ? sumOutliers(outlierChecks) : null);
     BacktestReport report =
         new BacktestReport(
             spec.name(),
             model.version(),
-            trained,
+            options.trained(),
             all.source(),
-            trainFraction,
+            options.trainFraction(),
             arOrder,
             season,
             spec.policies().anomaly().name().toLowerCase(Locale.ROOT),
@@ -301,6 +322,104 @@ public final class Backtest {
             overall,
             List.copyOf(warnings));
     return new Result(report, rows, replays);
+  }
+
+  /**
+   * The anomaly check of one series: {@code options.outliers()} events after its split, placed at
+   * random (seeded by the series' position, so every run injects the same) and never next to each
+   * other, get a first target {@code outlierSize} mean absolute one-step changes of the history
+   * part above or below the actual; the series is streamed again with them.
+   */
+  private static BacktestReport.OutlierCheck outlierCheck(
+      TopologySpec spec,
+      StepModel model,
+      TrainingData.Series full,
+      int split,
+      ServingReplay.Replay clean,
+      int seriesIndex,
+      Options options)
+      throws ModelException {
+    int n = full.length();
+    double[] values = full.rows().targets();
+    double step = 0;
+    for (int t = 1; t < split; t++) {
+      step += Math.abs(values[t] - values[t - 1]);
+    }
+    step = split > 1 ? step / (split - 1) : 0;
+    Random random = new Random(OUTLIER_SEED + seriesIndex);
+    boolean[] chosen = new boolean[n];
+    int wanted = Math.min(options.outliers(), (n - split + 1) / 2);
+    for (int k = 0, tries = 0; k < wanted && tries < 100 * wanted; tries++) {
+      int e = split + random.nextInt(n - split);
+      if (chosen[e] || (e > split && chosen[e - 1]) || (e + 1 < n && chosen[e + 1])) {
+        continue;
+      }
+      chosen[e] = true;
+      k++;
+    }
+    List<Event> events = new ArrayList<>(n);
+    for (int t = 0; t < n; t++) {
+      Event e = full.events().get(t).copy();
+      if (chosen[t]) {
+        double sign = random.nextBoolean() ? 1 : -1;
+        double v = values[t] + sign * options.outlierSize() * step;
+        if (!inRange(spec, v)) {
+          // The parser would dead-letter it as out_of_range before the series sees it.
+          v = values[t] - sign * options.outlierSize() * step;
+        }
+        if (inRange(spec, v)) {
+          e.replaceTarget(v);
+        } else {
+          chosen[t] = false;
+        }
+      }
+      events.add(e);
+    }
+    ServingReplay.Replay replay = ServingReplay.replay(model, spec, events, true);
+    List<BacktestReport.Outlier> injected = new ArrayList<>();
+    long flagged = 0;
+    long others = 0;
+    long cleanFlags = 0;
+    for (int t = split; t < n; t++) {
+      cleanFlags += clean.anomaly()[t] ? 1 : 0;
+      if (chosen[t]) {
+        flagged += replay.anomaly()[t] ? 1 : 0;
+        injected.add(
+            new BacktestReport.Outlier(
+                events.get(t).timeMillis(),
+                values[t],
+                events.get(t).target(),
+                replay.anomaly()[t]));
+      } else {
+        others += replay.anomaly()[t] ? 1 : 0;
+      }
+    }
+    return new BacktestReport.OutlierCheck(
+        options.outlierSize(), step, injected.size(), flagged, others, cleanFlags, injected);
+  }
+
+  /** Whether a first-target value is inside the spec's {@code target.min}/{@code max}. */
+  private static boolean inRange(TopologySpec spec, double v) {
+    Double min = spec.target().min();
+    Double max = spec.target().max();
+    return (min == null || v >= min) && (max == null || v <= max);
+  }
+
+  /** The per-series outlier checks added up (their events stay with the series). */
+  private static BacktestReport.OutlierCheck sumOutliers(List<BacktestReport.OutlierCheck> checks) {
+    long injected = 0;
+    long flagged = 0;
+    long others = 0;
+    long clean = 0;
+    double size = Double.NaN;
+    for (BacktestReport.OutlierCheck c : checks) {
+      injected += c.injected();
+      flagged += c.flagged();
+      others += c.otherFlags();
+      clean += c.cleanFlags();
+      size = c.size();
+    }
+    return new BacktestReport.OutlierCheck(size, null, injected, flagged, others, clean, null);
   }
 
   private static Sums[] newSums(int n) {
@@ -321,7 +440,8 @@ public final class Backtest {
       FeaturePipeline pipeline,
       Integer season,
       boolean linearFitted,
-      boolean[] levelFitted) {
+      boolean[] levelFitted,
+      BacktestReport.OutlierCheck outliers) {
     int hc = pipeline.horizonCount();
     List<BacktestReport.OutputResult> out = new ArrayList<>();
     for (int o = 0; o < sums.length; o++) {
@@ -351,7 +471,15 @@ public final class Backtest {
               ratio(m, bestAr)));
     }
     return new BacktestReport.SeriesResult(
-        id, events, history, scored, out, counts.coverage(), counts.anomalies, counts.held);
+        id,
+        events,
+        history,
+        scored,
+        out,
+        counts.coverage(),
+        counts.anomalies,
+        counts.held,
+        outliers);
   }
 
   private static Double min(TrainingReport.Scores a, TrainingReport.Scores b) {

@@ -61,6 +61,7 @@ public record BacktestReport(
    * @param coverage the first output's prediction intervals
    * @param anomalies events after the split flagged as anomalies
    * @param held of those, how many the {@code hold} policy held
+   * @param outliers the anomaly check on injected outliers; null without {@code --inject-outliers}
    */
   public record SeriesResult(
       String id,
@@ -70,7 +71,39 @@ public record BacktestReport(
       List<OutputResult> outputs,
       Coverage coverage,
       long anomalies,
-      long held) {}
+      long held,
+      OutlierCheck outliers) {}
+
+  /**
+   * The anomaly check: the series streamed again with outliers injected after its split (the scores
+   * above are from the clean data).
+   *
+   * @param size how far an outlier lies from the actual, in mean absolute one-step changes
+   * @param step the series' mean absolute one-step change over its history part (null overall)
+   * @param injected outliers injected
+   * @param flagged of those, flagged as anomalies
+   * @param otherFlags anomalies flagged at the other events after the split in the same run
+   * @param cleanFlags anomalies flagged after the split on the clean data
+   * @param events each injected outlier (null overall)
+   */
+  public record OutlierCheck(
+      double size,
+      Double step,
+      long injected,
+      long flagged,
+      long otherFlags,
+      long cleanFlags,
+      List<Outlier> events) {}
+
+  /**
+   * One injected outlier.
+   *
+   * @param time the event's time (epoch milliseconds)
+   * @param actual the value in the data
+   * @param injected the value streamed instead
+   * @param flagged whether the forecast record flagged it
+   */
+  public record Outlier(long time, double actual, double injected, boolean flagged) {}
 
   /**
    * The errors of one output ({@code target@horizon}): each forecaster's forecast made {@code
@@ -173,6 +206,10 @@ public record BacktestReport(
       head.add(String.format(Locale.ROOT, "%.4g%% covered", 100 * l));
     }
     head.addAll(List.of("anomalies", "held"));
+    boolean injected = overall.outliers() != null;
+    if (injected) {
+      head.addAll(List.of("injected", "flagged", "other flags"));
+    }
     rows.add(head.toArray(new String[0]));
     List<SeriesResult> all = new ArrayList<>(series);
     all.add(overall);
@@ -185,6 +222,16 @@ public record BacktestReport(
       }
       cells.add(Long.toString(s.anomalies()));
       cells.add(Long.toString(s.held()));
+      if (injected) {
+        OutlierCheck c = s.outliers();
+        cells.add(Long.toString(c.injected()));
+        cells.add(
+            c.injected() == 0
+                ? "0"
+                : String.format(
+                    Locale.ROOT, "%d (%.0f%%)", c.flagged(), 100.0 * c.flagged() / c.injected()));
+        cells.add(Long.toString(c.otherFlags()));
+      }
       rows.add(cells.toArray(new String[0]));
     }
     return TrainingReport.format(rows);

@@ -61,7 +61,9 @@ class BacktestCommandTest {
             "--out",
             o.toString(),
             "--ar-order",
-            "5");
+            "5",
+            "--inject-outliers",
+            "3");
 
     assertThat(code).as(out + err).isZero();
     assertThat(out)
@@ -73,6 +75,7 @@ class BacktestCommandTest {
         .contains("/persist")
         .contains("/seasonal")
         .contains("80.00% covered")
+        .contains("other flags")
         .contains("(all)");
     assertThat(models(o)).hasSize(1);
     List<String> lines = Files.readAllLines(o.resolve("forecasts.csv"));
@@ -88,6 +91,8 @@ class BacktestCommandTest {
     assertThat(json.at("/overall/outputs/0/model/count").asLong()).isEqualTo(180);
     assertThat(json.at("/overall/outputs/0/levelAr/mae").isNumber()).isTrue();
     assertThat(json.at("/overall/coverage/count").asLong()).isPositive();
+    assertThat(json.at("/overall/outliers/injected").asLong()).isEqualTo(6);
+    assertThat(json.at("/series/0/outliers/events")).hasSize(3);
   }
 
   @Test
@@ -141,6 +146,9 @@ class BacktestCommandTest {
       {"--train-fraction", "1.5"},
       {"--train-fraction", "0"},
       {"--ar-order", "0"},
+      {"--inject-outliers", "-1"},
+      {"--outlier-size", "0"},
+      {"--outlier-size", "NaN"},
       {"--epochs", "0"},
       {"--model", notAModel.toString(), "--seed", "3"},
       {"--model", dir.resolve("missing.onnx").toString()},

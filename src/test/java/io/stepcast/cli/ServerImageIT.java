@@ -168,6 +168,7 @@ class ServerImageIT {
                     && !ALLOWED_FOREIGN.contains(c))
         .doesNotContain(
             "io/stepcast/cli/TrainCommand",
+            "io/stepcast/cli/BacktestCommand",
             "io/stepcast/cli/DemoCommand",
             "io/stepcast/cli/BenchCommand",
             "io/stepcast/cli/BrokerCommand",

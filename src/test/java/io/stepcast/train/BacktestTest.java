@@ -1,6 +1,7 @@
 package io.stepcast.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.stepcast.config.SpecLoader;
 import io.stepcast.config.TopologySpec;
@@ -52,7 +53,8 @@ class BacktestTest {
     TrainingRun.Result trained =
         TrainingRun.run(spec, history, cfg, "synth-backtest", TrainingListener.NONE);
     model = StepModel.load(trained.onnx(), ExecutionConfig.cpu());
-    result = Backtest.run(spec, all, history, model, AR, FRACTION, true);
+    result =
+        Backtest.run(spec, all, history, model, new Backtest.Options(AR, FRACTION, true, 0, 8));
   }
 
   @AfterAll
@@ -158,7 +160,9 @@ class BacktestTest {
     TrainingData shifted = TrainingData.fromCsv(spec, Csv.parse("shifted.csv", csv(40)));
     TrainingData shiftedHistory =
         shifted.head(Backtest.split(shifted, FRACTION), "history", new FeaturePipeline(spec));
-    Backtest.Result other = Backtest.run(spec, shifted, shiftedHistory, model, AR, FRACTION, true);
+    Backtest.Result other =
+        Backtest.run(
+            spec, shifted, shiftedHistory, model, new Backtest.Options(AR, FRACTION, true, 0, 8));
     FeaturePipeline pipeline = new FeaturePipeline(spec);
     for (int i = 0; i < all.series().size(); i++) {
       TrainingData.Series s = all.series().get(i);
@@ -248,6 +252,43 @@ class BacktestTest {
   }
 
   @Test
+  void shouldFlagInjectedOutliersWhileScoringTheCleanData() throws Exception {
+    Backtest.Result injected =
+        Backtest.run(spec, all, history, model, new Backtest.Options(AR, FRACTION, true, 5, 8));
+
+    // The scores and forecasts are the clean data's.
+    assertThat(injected.rows())
+        .usingRecursiveFieldByFieldElementComparator()
+        .isEqualTo(result.rows());
+    for (int i = 0; i < all.series().size(); i++) {
+      TrainingData.Series s = all.series().get(i);
+      int split = history.series().get(i).length();
+      BacktestReport.OutlierCheck c = injected.report().series().get(i).outliers();
+      assertThat(c.injected()).as(s.id()).isEqualTo(5);
+      assertThat(c.events()).hasSize(5);
+      assertThat(c.step()).isPositive();
+      List<Integer> at = new ArrayList<>();
+      for (BacktestReport.Outlier o : c.events()) {
+        int e = index(s, o.time());
+        at.add(e);
+        assertThat(e).isGreaterThanOrEqualTo(split);
+        assertThat(Math.abs(o.injected() - o.actual())).isCloseTo(8 * c.step(), within(1e-9));
+      }
+      for (int k = 1; k < at.size(); k++) {
+        assertThat(at.get(k) - at.get(k - 1)).isGreaterThan(1);
+      }
+      // Eight typical hourly changes off: the 95% interval of a trained model holds far less.
+      assertThat(c.flagged()).as(s.id()).isEqualTo(5);
+      assertThat(c.cleanFlags()).isEqualTo(injected.report().series().get(i).anomalies());
+    }
+    BacktestReport.OutlierCheck overall = injected.report().overall().outliers();
+    assertThat(overall.injected()).isEqualTo(15);
+    assertThat(overall.flagged()).isEqualTo(15);
+    assertThat(injected.report().toCoverageTable()).contains("15 (100%)");
+    assertThat(result.report().overall().outliers()).isNull();
+  }
+
+  @Test
   void shouldScoreEveryTargetAndHorizonOnTheEventItIsFor() throws Exception {
     Path multiDir = dir.resolve("multi");
     java.nio.file.Files.createDirectories(multiDir);
@@ -274,7 +315,8 @@ class BacktestTest {
             "multi-backtest",
             TrainingListener.NONE);
     try (StepModel m = StepModel.load(trained.onnx(), ExecutionConfig.cpu())) {
-      Backtest.Result r = Backtest.run(multi, data, past, m, 4, 0.75, true);
+      Backtest.Result r =
+          Backtest.run(multi, data, past, m, new Backtest.Options(4, 0.75, true, 0, 8));
       assertThat(r.report().outputs()).containsExactly("level@1", "level@3", "load@1", "load@3");
       List<String> seen = new ArrayList<>();
       for (int i = 0; i < data.series().size(); i++) {
