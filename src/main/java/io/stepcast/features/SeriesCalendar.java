@@ -117,13 +117,13 @@ public final class SeriesCalendar {
 
   /** 0 for Monday to 6 for Sunday, of a day counted from 1970-01-01 (a Thursday). */
   private static int weekday(long epochDay) {
-    return (int) Math.floorMod(epochDay + 3, 7);
+    return Math.floorMod(epochDay + 3, 7);
   }
 
   /** Mondays to Fridays from Monday 1969-12-29 to a weekday (a Saturday or Sunday: next Monday). */
   private static long weekdayIndex(long epochDay) {
     long sinceMonday = epochDay + 3;
-    int weekday = (int) Math.floorMod(sinceMonday, 7);
+    int weekday = weekday(epochDay);
     return Math.floorDiv(sinceMonday, 7) * 5 + Math.min(weekday, 5);
   }
 

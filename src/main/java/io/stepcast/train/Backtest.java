@@ -153,7 +153,7 @@ public final class Backtest {
     List<ServingReplay.Replay> replays = new ArrayList<>();
     List<BacktestReport.SeriesResult> per = new ArrayList<>();
     Sums[] allSums = newSums(outputs);
-    boolean[] linearEverywhere = {true};
+    boolean linearEverywhere = true;
     boolean[] levelEverywhere = new boolean[pipeline.targetCount()];
     Arrays.fill(levelEverywhere, true);
     Counts allCounts = new Counts(levels);
@@ -176,7 +176,7 @@ public final class Backtest {
       try {
         linear = Baselines.LinearAr.fit(pastRows, pastRows.x().length, arOrder);
       } catch (IllegalArgumentException e) {
-        linearEverywhere[0] = false;
+        linearEverywhere = false;
         warnings.add(
             "series '" + full.id() + "': no AR(" + arOrder + ") baseline: " + e.getMessage());
       }
@@ -303,7 +303,7 @@ public final class Backtest {
             allCounts,
             pipeline,
             season,
-            linearEverywhere[0],
+            linearEverywhere,
             levelEverywhere,
             options.outliers() > 0 ? sumOutliers(outlierChecks) : null);
     BacktestReport report =

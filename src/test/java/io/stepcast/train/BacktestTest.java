@@ -252,6 +252,43 @@ class BacktestTest {
   }
 
   @Test
+  void shouldApplyTheAnomalyPolicyAsALiveInstanceDoes() throws Exception {
+    Path other = java.nio.file.Files.createDirectories(dir.resolve("policies"));
+    TrainingData.Series s = all.series().get(0);
+    long when = s.events().get(OUTLIER_HOUR).timeMillis();
+    long next = s.events().get(OUTLIER_HOUR + 1).timeMillis();
+    for (String policy : List.of("hold", "dead_letter")) {
+      TopologySpec p =
+          SpecLoader.load(
+              SyntheticHistory.specFile(other, "intervals: {warmUp: 250}"),
+              Map.of("STEPCAST_POLICIES_ANOMALY", policy));
+      Backtest.Result r =
+          Backtest.run(p, all, history, model, new Backtest.Options(AR, FRACTION, true, 0, 8));
+      Map<Long, Backtest.Row> byTime = new HashMap<>();
+      for (Backtest.Row row : r.rows()) {
+        if (row.series().equals("site-0")) {
+          byTime.put(row.time(), row);
+        }
+      }
+      assertThat(r.report().anomalyPolicy()).isEqualTo(policy);
+      assertThat(byTime.get(when).anomaly()).as(policy).isTrue();
+      if (policy.equals("hold")) {
+        // Held: the series steps on the forecast, so the next forecast is not made from the
+        // outlier and stays close to the clean data's.
+        assertThat(byTime.get(when).held()).isTrue();
+        assertThat(byTime.get(next).model()).isFinite();
+        assertThat(r.report().series().get(0).held()).isPositive();
+      } else {
+        // Dead-lettered: no forecast at the outlier, so nothing of the model's to score next.
+        assertThat(r.replays().get(0).refused()[OUTLIER_HOUR]).isTrue();
+        assertThat(byTime.get(next).model()).isNaN();
+        assertThat(r.report().series().get(0).outputs().get(0).model().count())
+            .isLessThan(r.report().series().get(0).scoredEvents());
+      }
+    }
+  }
+
+  @Test
   void shouldFlagInjectedOutliersWhileScoringTheCleanData() throws Exception {
     Backtest.Result injected =
         Backtest.run(spec, all, history, model, new Backtest.Options(AR, FRACTION, true, 5, 8));
