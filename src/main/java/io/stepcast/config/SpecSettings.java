@@ -1,6 +1,7 @@
 package io.stepcast.config;
 
 import io.stepcast.config.TopologySpec.AnomalyPolicy;
+import io.stepcast.config.TopologySpec.IntervalsOnSwap;
 import io.stepcast.config.TopologySpec.MissingPolicy;
 import io.stepcast.config.TopologySpec.OnSwap;
 import io.stepcast.config.TopologySpec.SeriesIdSource;
@@ -231,6 +232,19 @@ public final class SpecSettings {
               Validator.between(0, 1_000_000, "50"),
               "scored errors after which a series' intervals count as warm (and in the coverage"
                   + " metrics)"),
+          define(
+              "intervals.onSwap",
+              IntervalsOnSwap.KEEP,
+              Validator.ANY,
+              "when a new model takes over a series: `keep` its interval calibration (the error"
+                  + " scale restarts its running mean, so it follows the new model's errors at"
+                  + " once) or `reset` it (no interval until the new model's first error)"),
+          define(
+              "intervals.swapWarmUp",
+              20,
+              Validator.between(0, 1_000_000, "20"),
+              "forecasts of a new model scored (per output) before the series' intervals count as"
+                  + " warm again after a swap"),
           define(
               "training.cell",
               "lstm",

@@ -6,7 +6,9 @@ import io.stepcast.features.SeriesCalendar;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -42,6 +44,25 @@ class HolidaysSpecTest {
         .isEqualTo(utc("2026-12-28T00:00"));
     assertThat(cal.ahead(utc("2026-12-30T00:00"), utc("2026-12-31T00:00"), 1))
         .isEqualTo(utc("2027-01-04T00:00"));
+  }
+
+  @Test
+  void shouldSkipTheExchangeHolidaysOfTheShippedSp500Spec() {
+    TopologySpec s = SpecLoader.load(Path.of("topologies/sp500.yaml"), Map.of());
+    SeriesCalendar cal = SeriesCalendar.of(s);
+    ZoneId ny = ZoneId.of("America/New_York");
+    // Wednesday before Thanksgiving: Friday; Thursday before Christmas (a Friday): Monday.
+    assertThat(cal.ahead(closeAt("2026-11-24", ny), closeAt("2026-11-25", ny), 1))
+        .isEqualTo(closeAt("2026-11-27", ny));
+    assertThat(cal.ahead(closeAt("2026-12-23", ny), closeAt("2026-12-24", ny), 1))
+        .isEqualTo(closeAt("2026-12-28", ny));
+    // Friday before Memorial Day 2027: Tuesday.
+    assertThat(cal.ahead(closeAt("2027-05-27", ny), closeAt("2027-05-28", ny), 1))
+        .isEqualTo(closeAt("2027-06-01", ny));
+  }
+
+  private static long closeAt(String day, ZoneId zone) {
+    return LocalDate.parse(day).atTime(16, 0).atZone(zone).toInstant().toEpochMilli();
   }
 
   @Test
@@ -94,7 +115,7 @@ class HolidaysSpecTest {
   void shouldRefuseMoreHolidaysThanTheLimit() throws IOException {
     String many =
         IntStream.range(0, 1001)
-            .mapToObj(i -> "'" + java.time.LocalDate.parse("2000-01-01").plusDays(i) + "'")
+            .mapToObj(i -> "'" + LocalDate.parse("2000-01-01").plusDays(i) + "'")
             .collect(Collectors.joining(", "));
     Path f = spec("  calendar: business_days\n  holidays: [" + many + "]\n");
     assertOneLine(f, Map.of(), "field 'timestamp.holidays'", "1001 dates, at most 1000");
