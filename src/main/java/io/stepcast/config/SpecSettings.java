@@ -1,6 +1,7 @@
 package io.stepcast.config;
 
 import io.stepcast.config.TopologySpec.AnomalyPolicy;
+import io.stepcast.config.TopologySpec.IntervalsOnSwap;
 import io.stepcast.config.TopologySpec.MissingPolicy;
 import io.stepcast.config.TopologySpec.OnSwap;
 import io.stepcast.config.TopologySpec.SeriesIdSource;
@@ -232,6 +233,19 @@ public final class SpecSettings {
               "scored errors after which a series' intervals count as warm (and in the coverage"
                   + " metrics)"),
           define(
+              "intervals.onSwap",
+              IntervalsOnSwap.KEEP,
+              Validator.ANY,
+              "when a new model takes over a series: `keep` its interval calibration (the error"
+                  + " scale restarts its running mean, so it follows the new model's errors at"
+                  + " once) or `reset` it (no interval until the new model's first error)"),
+          define(
+              "intervals.swapWarmUp",
+              20,
+              Validator.between(0, 1_000_000, "20"),
+              "forecasts of a new model scored (per output) before the series' intervals count as"
+                  + " warm again after a swap"),
+          define(
               "training.cell",
               "lstm",
               Validator.oneOf("lstm", "gru", "rnn"),
@@ -245,9 +259,10 @@ public final class SpecSettings {
               "dropout between stacked layers while training (no effect with one layer)"),
           define(
               "training.learningRate",
-              0.01,
-              Validator.interval(0, true, 10, false, "0.01"),
-              "Adam's step size"),
+              0.003,
+              Validator.interval(0, true, 10, false, "0.003"),
+              "Adam's step size (0.003: on a few years of daily data 0.01 made the result depend"
+                  + " on the seed by several percent)"),
           define(
               "training.maxEpochs",
               40,

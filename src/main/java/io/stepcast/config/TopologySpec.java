@@ -169,9 +169,18 @@ public record TopologySpec(
    * Prediction intervals on every forecast, calibrated online per series from its own errors:
    * nominal coverage {@code levels} (each in (0, 1)), the calibration's step size {@code
    * learningRate}, the memory of the error scale in events {@code scaleEvents}, and the scored
-   * errors after which a series' intervals count as warm ({@code warmUp}).
+   * errors after which a series' intervals count as warm ({@code warmUp}); when a new model takes
+   * over a series, whether its calibration is kept ({@code onSwap: keep}: its scale then follows
+   * the new model's errors at once) or starts over ({@code reset}), and how many of the new model's
+   * forecasts must be scored before its intervals count as warm again ({@code swapWarmUp}).
    */
-  public record Intervals(List<Double> levels, double learningRate, int scaleEvents, int warmUp) {}
+  public record Intervals(
+      List<Double> levels,
+      double learningRate,
+      int scaleEvents,
+      int warmUp,
+      IntervalsOnSwap onSwap,
+      int swapWarmUp) {}
 
   /** Network and optimiser settings for {@code stepcast train}. */
   public record Training(
@@ -269,6 +278,12 @@ public record TopologySpec(
     FLAG,
     HOLD,
     DEAD_LETTER
+  }
+
+  /** What a new model taking over a series does to its interval calibration. */
+  public enum IntervalsOnSwap {
+    KEEP,
+    RESET
   }
 
   /** What a series made by an older model does on its next event. */

@@ -65,6 +65,9 @@ public final class StepEngine implements AutoCloseable {
   private final StepListener listener;
   private final double[] lagged;
   private final int rowScores;
+  // With several horizons: the half-widths published with each further-horizon forecast, kept
+  // with its row so the event that scores it learns from the interval as published.
+  private final int published;
   private final double[] lagScores;
   private final IntervalCalibration intervals;
   private final AnomalyPolicy anomalyPolicy;
@@ -96,6 +99,9 @@ public final class StepEngine implements AutoCloseable {
   private final boolean[] anomaly;
   private final boolean[] held;
   private final double[] halfWidths;
+  private final boolean[] slotIntervalsWarm;
+  private final double[] outputHalfWidths;
+  private final boolean[] outputIntervalsWarm;
   private SeriesState refusedState;
 
   private Rejection refusal;
@@ -136,8 +142,10 @@ public final class StepEngine implements AutoCloseable {
     this.horizons = pipeline.horizons();
     this.outputs = pipeline.outputCount();
     this.multi = outputs > 1;
-    this.rowScores = multi ? targets + outputs : targets;
-    this.lagScores = new double[rowScores];
+    int levels = spec.intervals().levels().size();
+    this.published = multi ? targets * (horizons.length - 1) * levels : 0;
+    this.rowScores = multi ? targets + outputs + published : targets;
+    this.lagScores = new double[multi ? targets + outputs + published : targets];
     // Several outputs keep rows to score horizons with, lags to read the actuals kept with them,
     // whatever the swap policy.
     this.keepRecent =
@@ -150,11 +158,11 @@ public final class StepEngine implements AutoCloseable {
     this.pastForecasts = new double[maxBatch * outputs];
     this.pastActuals = new double[maxBatch * outputs];
     this.forTimes = new long[maxBatch * horizons.length];
-    this.scores = new double[targets + outputs];
+    this.scores = new double[targets + outputs + published];
     this.maxBatch = maxBatch;
     this.recent = recent;
     this.listener = listener;
-    this.intervals = new IntervalCalibration(spec.intervals());
+    this.intervals = new IntervalCalibration(spec.intervals(), targets, horizons);
     this.anomalyPolicy = applyAnomalyPolicy ? spec.policies().anomaly() : AnomalyPolicy.FLAG;
     this.x = new float[maxBatch * width];
     this.replay = new float[Math.max(1, recentCapacity) * width];
@@ -171,6 +179,9 @@ public final class StepEngine implements AutoCloseable {
     this.anomaly = new boolean[maxBatch];
     this.held = new boolean[maxBatch];
     this.halfWidths = new double[maxBatch * intervals.size()];
+    this.slotIntervalsWarm = new boolean[maxBatch];
+    this.outputHalfWidths = new double[multi ? maxBatch * outputs * intervals.size() : 0];
+    this.outputIntervalsWarm = new boolean[multi ? maxBatch * outputs : 0];
   }
 
   /** The feature pipeline the engine computes inputs with. */
@@ -360,16 +371,36 @@ public final class StepEngine implements AutoCloseable {
     base[slot] = ev.target();
     anomaly[slot] = outside;
     held[slot] = hold;
-    int levels = intervals.size();
-    boolean ready = intervals.ready(st);
-    for (int i = 0; i < levels; i++) {
-      halfWidths[slot * levels + i] = ready ? intervals.halfWidth(st, i) : Double.NaN;
-    }
+    publishIntervals(st, slot);
     previousForecast[slot] = prevForecast;
     previousActual[slot] = prevActual;
     added[slot] = fresh;
     staged++;
     return slot;
+  }
+
+  /**
+   * Keeps the half-widths and warm flags of the intervals published with the slot's forecasts: the
+   * calibration after this event's scoring and any swap.
+   */
+  private void publishIntervals(SeriesState st, int slot) {
+    int levels = intervals.size();
+    boolean ready = intervals.ready(st);
+    for (int i = 0; i < levels; i++) {
+      halfWidths[slot * levels + i] = ready ? intervals.halfWidth(st, i) : Double.NaN;
+    }
+    slotIntervalsWarm[slot] = levels > 0 && intervals.warm(st, 0, true);
+    if (!multi) {
+      return;
+    }
+    for (int o = 0; o < outputs; o++) {
+      boolean has = intervals.ready(st, o);
+      int at = (slot * outputs + o) * levels;
+      for (int i = 0; i < levels; i++) {
+        outputHalfWidths[at + i] = has ? intervals.halfWidth(st, o, i) : Double.NaN;
+      }
+      outputIntervalsWarm[slot * outputs + o] = has && intervals.warm(st, o, true);
+    }
   }
 
   /** Whether a series is in the staged batch (run the batch before staging it again). */
@@ -438,6 +469,17 @@ public final class StepEngine implements AutoCloseable {
         scores[targets + o] = f;
       }
     }
+    int levels = intervals.size();
+    for (int j = 0; j < targets && published > 0; j++) {
+      for (int k = 1; k < h; k++) {
+        System.arraycopy(
+            outputHalfWidths,
+            outputOffset(s, j, k),
+            scores,
+            targets + outputs + (j * (h - 1) + k - 1) * levels,
+            levels);
+      }
+    }
     keepRow(ids[s], st, s * width, s);
     if (targets > 1) {
       for (int j = 1; j < targets; j++) {
@@ -475,9 +517,11 @@ public final class StepEngine implements AutoCloseable {
     for (int j = 1; j < targets; j++) {
       slotActuals[slot * targets + j] = pipeline.target(ev, j);
     }
+    int levels = intervals.size();
     for (int k = 0; k < h; k++) {
       long step = st.steps() - horizons[k];
-      boolean got = step >= 0 && recent.scores(id, step, scores, targets + outputs);
+      int kept = step >= 0 ? readScores(id, step, scores) : 0;
+      boolean got = kept > 0;
       for (int j = 0; j < targets; j++) {
         int o = slot * outputs + j * h + k;
         if (got) {
@@ -485,7 +529,12 @@ public final class StepEngine implements AutoCloseable {
           pastActuals[o] = scores[j];
           pastForecasts[o] = scores[targets + j * h + k];
           if (!Double.isNaN(pastForecasts[o])) {
-            listener.scoredHorizon(j, k, Math.abs(a - pastForecasts[o]), Math.abs(a - scores[j]));
+            double absError = Math.abs(a - pastForecasts[o]);
+            listener.scoredHorizon(j, k, absError, Math.abs(a - scores[j]));
+            // The bounds published with it (rows written before they were kept: none).
+            int at = targets + outputs + (j * (h - 1) + k - 1) * levels;
+            intervals.scoreOutput(
+                st, j * h + k, absError, k > 0 && kept == rowScores ? scores : null, at, listener);
           }
         } else {
           pastActuals[o] = Double.NaN;
@@ -556,9 +605,38 @@ public final class StepEngine implements AutoCloseable {
     return halfWidths;
   }
 
-  /** Whether the slot's intervals are warm (enough errors scored, see {@code intervals.warmUp}). */
+  /**
+   * Whether the slot's intervals are warm: enough errors scored (see {@code intervals.warmUp}) and,
+   * after a model swap, enough of the new model's ({@code intervals.swapWarmUp}).
+   */
   public boolean intervalsWarm(int slot) {
-    return intervals.warm(slotStates[slot]);
+    return slotIntervalsWarm[slot];
+  }
+
+  /**
+   * The half-widths of the intervals around every output's forecast (several outputs only), one per
+   * level in the spec's order, from {@link #outputOffset}; NaN while that output has none (before
+   * its first scored error). Read-only; reused by the next batch.
+   */
+  public double[] outputHalfWidths() {
+    return outputHalfWidths;
+  }
+
+  /**
+   * Where target {@code j}'s half-widths at the {@code k}-th horizon start in {@link
+   * #outputHalfWidths}.
+   */
+  public int outputOffset(int slot, int j, int k) {
+    return (slot * outputs + j * horizons.length + k) * intervals.size();
+  }
+
+  /**
+   * Whether the intervals of target {@code j}'s forecast at the {@code k}-th horizon are warm: that
+   * output has scored {@code intervals.warmUp} errors (and, after a swap, {@code
+   * intervals.swapWarmUp} of the new model's).
+   */
+  public boolean intervalsWarm(int slot, int j, int k) {
+    return outputIntervalsWarm[slot * outputs + j * horizons.length + k];
   }
 
   /** The forecast made at the series' previous event (NaN: none); this event labels it. */
@@ -719,6 +797,35 @@ public final class StepEngine implements AutoCloseable {
   }
 
   /**
+   * Puts, at every step of a rolled forecast ({@link #roll}) that is one of the pipeline's
+   * horizons, the model's own forecast for that horizon made at the series' last event (kept with
+   * its row) in place of the rolled one: a forecast trained for that horizon rather than fed its
+   * own forecasts, and the one that horizon's intervals are calibrated on. Marks those values, and
+   * the first step's (always the model's own), in {@code direct} (same layout as {@code
+   * forecasts}). Replaces nothing with one output, or when the last event's row is gone.
+   */
+  public void putDirectForecasts(
+      String id, SeriesState live, int steps, double[] forecasts, boolean[] direct) {
+    // The first step is always the model's own: the next-event forecasts of the last event.
+    for (int j = 0; j < targets && steps > 0; j++) {
+      direct[j] = !Double.isNaN(forecasts[j]);
+    }
+    if (!multi || live.steps() == 0 || readScores(id, live.steps() - 1, scores) == 0) {
+      return;
+    }
+    for (int k = 0; k < horizons.length; k++) {
+      int step = horizons[k];
+      for (int j = 0; j < targets && step <= steps; j++) {
+        double f = scores[targets + j * horizons.length + k];
+        if (!Double.isNaN(f)) {
+          forecasts[(step - 1) * targets + j] = f;
+          direct[(step - 1) * targets + j] = true;
+        }
+      }
+    }
+  }
+
+  /**
    * The state to store although the last {@link #stage} refused its event (an anomaly under {@code
    * dead_letter}: scored and learnt from), or null when the refusal left the state untouched.
    */
@@ -731,7 +838,19 @@ public final class StepEngine implements AutoCloseable {
    * when the row is gone, has no scores (written before lags) or {@code step} is negative.
    */
   private double lagTarget(String id, long step) {
-    return step >= 0 && recent.scores(id, step, lagScores, rowScores) ? lagScores[0] : Double.NaN;
+    return step >= 0 && readScores(id, step, lagScores) > 0 ? lagScores[0] : Double.NaN;
+  }
+
+  /**
+   * Reads the scores kept with the row of {@code step} into {@code out}: returns how many ({@link
+   * #rowScores}; {@code targets + outputs} for a row written before the published half-widths were
+   * kept with it), or 0 when there is no such row.
+   */
+  private int readScores(String id, long step, double[] out) {
+    if (recent.scores(id, step, out, rowScores)) {
+      return rowScores;
+    }
+    return published > 0 && recent.scores(id, step, out, targets + outputs) ? targets + outputs : 0;
   }
 
   private int refuse(Rejection reason, String message) {
@@ -743,6 +862,7 @@ public final class StepEngine implements AutoCloseable {
   /** Replays the series' recent inputs through the new model (burn-in), or starts from zero. */
   private void rebuild(String id, SeriesState st) {
     st.resetRecurrent(modelId, stateSizes);
+    intervals.swapped(st);
     if (!burnInOnSwap || recentCapacity == 0) {
       return;
     }

@@ -27,6 +27,13 @@ public interface StepListener {
    */
   default void covered(int level, boolean inside) {}
 
+  /**
+   * With several targets or horizons: the actual for target {@code target}'s forecast at the {@code
+   * horizon}-th horizon (of an output whose calibration is warm) was inside ({@code inside}) or
+   * outside its interval of level index {@code level} (horizon 1 of the first target included).
+   */
+  default void coveredHorizon(int target, int horizon, int level, boolean inside) {}
+
   /** An actual fell outside the widest interval; {@code outcome} is what the policy did. */
   default void anomaly(AnomalyPolicy outcome) {}
 

@@ -50,6 +50,8 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
   private final int[] horizons;
   private DistributionSummary[] horizonError;
   private DistributionSummary[] horizonErrorPersistence;
+  private Counter[] horizonInside;
+  private Counter[] horizonOutside;
   private final List<Double> levels;
   private Counter forecasts;
   private Counter[] inside;
@@ -141,6 +143,7 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
             .tags(p.and("forecaster", "persistence"))
             .register(registry);
     bindHorizons(registry, p);
+    bindHorizonIntervals(registry, p);
     String intervalHelp =
         "Actuals of warm series inside or outside the prediction interval of the forecast they"
             + " score, by nominal level; live coverage = rate(inside) / rate(all)";
@@ -160,6 +163,13 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
               .register(registry);
       inside[i] = in;
       outside[i] = out;
+      double nominal = levels.get(i);
+      Gauge.builder("stepcast.interval.level", () -> nominal)
+          .description(
+              "The nominal coverage of a prediction interval level, a constant: the line live"
+                  + " coverage is held to (dashboards draw it beside stepcast_interval_coverage)")
+          .tags(p.and("level", level))
+          .register(registry);
       Gauge.builder("stepcast.interval.coverage", () -> coverage(in, out))
           .description(
               "Share of warm series' actuals inside the prediction interval since this instance"
@@ -232,6 +242,67 @@ public final class PipelineMetrics implements ForecastMetrics, ModelRegistry.Lis
                 .tags(t.and("forecaster", "persistence"))
                 .register(registry);
       }
+    }
+  }
+
+  /**
+   * Coverage per target, horizon and level with several outputs: targets x horizons x levels
+   * meters, bounded by the spec (never per series).
+   */
+  private void bindHorizonIntervals(MeterRegistry registry, Tags p) {
+    int n = targets.size() * horizons.length;
+    if (n <= 1) {
+      horizonInside = new Counter[0];
+      horizonOutside = horizonInside;
+      return;
+    }
+    String help =
+        "Actuals inside or outside the prediction interval of the forecast they score, per target,"
+            + " horizon (events ahead) and nominal level, once that output's calibration is warm;"
+            + " live coverage = rate(inside) / rate(all)";
+    int l = levels.size();
+    horizonInside = new Counter[n * l];
+    horizonOutside = new Counter[n * l];
+    for (int j = 0; j < targets.size(); j++) {
+      for (int k = 0; k < horizons.length; k++) {
+        for (int i = 0; i < l; i++) {
+          Tags t =
+              p.and(
+                  "target",
+                  targets.get(j),
+                  "horizon",
+                  Integer.toString(horizons[k]),
+                  "level",
+                  Double.toString(levels.get(i)));
+          Counter in =
+              Counter.builder("stepcast.interval.horizon.actuals")
+                  .description(help)
+                  .tags(t.and("outcome", "inside"))
+                  .register(registry);
+          Counter out =
+              Counter.builder("stepcast.interval.horizon.actuals")
+                  .description(help)
+                  .tags(t.and("outcome", "outside"))
+                  .register(registry);
+          int at = (j * horizons.length + k) * l + i;
+          horizonInside[at] = in;
+          horizonOutside[at] = out;
+          Gauge.builder("stepcast.interval.horizon.coverage", () -> coverage(in, out))
+              .description(
+                  "Share of actuals inside the prediction interval since this instance started,"
+                      + " per target, horizon and nominal level, once warm (NaN before the first)")
+              .tags(t)
+              .register(registry);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void coveredHorizon(int target, int horizon, int level, boolean in) {
+    int at = (target * horizons.length + horizon) * levels.size() + level;
+    if (level < levels.size() && at < horizonInside.length) {
+      (in ? horizonInside : horizonOutside)[at].increment();
     }
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stepcast.config.TopologySpec;
+import io.stepcast.engine.IntervalCalibration;
 import io.stepcast.engine.RecentInputs;
 import io.stepcast.engine.StepEngine;
 import io.stepcast.engine.StepListener;
@@ -74,8 +75,11 @@ public final class SeriesQuery {
   /**
    * Rolls {@code steps} forecasts forward from a copy of the state with the same {@link StepEngine}
    * the live path steps with ({@link StepEngine#roll}). The first is the forecast the series made
-   * at its last event. {@code recent} is the store of the series' kept events ({@link
-   * ForecastTopology#RECENT_STORE}), which lag features read.
+   * at its last event. At a step that is one of the pipeline's horizons the answer is the model's
+   * own forecast for that horizon made at the last event ({@code forecastMethod: direct}; rolled
+   * otherwise), with that output's calibrated intervals; see {@link #putIntervals}. {@code recent}
+   * is the store of the series' kept events ({@link ForecastTopology#RECENT_STORE}), which lag
+   * features read.
    */
   public ObjectNode forecast(
       String id,
@@ -92,6 +96,8 @@ public final class SeriesQuery {
     int targets;
     double[] forecasts;
     List<String> names;
+    IntervalCalibration intervals;
+    boolean[] direct;
     RecentInputs rows = StoreRecentInputs.readOnly(recent, spec);
     try (StepEngine engine = new StepEngine(spec, 1, rows, StepListener.NONE)) {
       engine.use(handle.model());
@@ -99,21 +105,78 @@ public final class SeriesQuery {
       names = engine.pipeline().targetNames();
       forecasts = new double[steps * targets];
       made = engine.roll(id, s, steps, times, forecasts);
+      direct = new boolean[steps * targets];
+      engine.putDirectForecasts(id, s, made, forecasts, direct);
+      intervals = engine.intervals();
     }
+    List<Double> levels = spec.intervals().levels();
+    double[] halfWidths = new double[levels.size()];
     for (int k = 0; k < made; k++) {
       ObjectNode f = out.addObject();
       f.put("step", k + 1);
       f.put("eventTime", times[k]);
       f.put("timestamp", Instant.ofEpochMilli(times[k]).toString());
       putNumber(f, "forecast", forecasts[k * targets]);
+      f.put("forecastMethod", direct[k * targets] ? "direct" : "rolled");
+      if (!levels.isEmpty()) {
+        putIntervals(
+            f, intervals, s, 0, k + 1, forecasts[k * targets], direct[k * targets], halfWidths);
+      }
       if (targets > 1) {
         ObjectNode all = f.putObject("targets");
         for (int j = 0; j < targets; j++) {
           putNumber(all, names.get(j), forecasts[k * targets + j]);
         }
+        if (!levels.isEmpty()) {
+          ObjectNode each = f.putObject("targetIntervals");
+          for (int j = 0; j < targets; j++) {
+            putIntervals(
+                each.putObject(names.get(j)),
+                intervals,
+                s,
+                j,
+                k + 1,
+                forecasts[k * targets + j],
+                direct[k * targets + j],
+                halfWidths);
+          }
+        }
       }
     }
     return n;
+  }
+
+  /**
+   * Puts the intervals of target {@code j}'s forecast rolled {@code step} events ahead: {@code
+   * intervals} (per level, {@code lower} and {@code upper}; null while the series has none), {@code
+   * intervalsWarm} and {@code intervalMethod} ({@code calibrated}: the calibration of the spec's
+   * horizon {@code step}, around the model's own forecast for it; {@code widened}: the next-event
+   * interval grown with the square root of the step: see {@link IntervalCalibration.RollMethod}).
+   */
+  private void putIntervals(
+      ObjectNode f,
+      IntervalCalibration intervals,
+      SeriesState s,
+      int j,
+      int step,
+      double forecast,
+      boolean direct,
+      double[] halfWidths) {
+    IntervalCalibration.RollMethod method = intervals.rolled(s, j, step, direct, halfWidths, 0);
+    if (method == null || Double.isNaN(forecast)) {
+      f.putNull("intervals");
+      f.put("intervalsWarm", false);
+      f.putNull("intervalMethod");
+      return;
+    }
+    ObjectNode all = f.putObject("intervals");
+    for (int i = 0; i < halfWidths.length; i++) {
+      ObjectNode b = all.putObject(Double.toString(intervals.level(i)));
+      b.put("lower", forecast - halfWidths[i]);
+      b.put("upper", forecast + halfWidths[i]);
+    }
+    f.put("intervalsWarm", intervals.rolledWarm(s, j, step, direct));
+    f.put("intervalMethod", method.id());
   }
 
   private static void putNumber(ObjectNode n, String name, double v) {

@@ -16,7 +16,8 @@ import java.nio.charset.StandardCharsets;
  * value: u8 format=1 | i64 step | width f32 (little-endian)    = 9 + 4 * width bytes
  *     or u8 format=2 | i64 step | u16 width | u16 scores | width f32 | scores f64 (little-endian)
  *        = 13 + 4 * width + 8 * scores bytes; scores: each target's actual, then every forecast
- *        made at this event (target-major, horizons ascending)
+ *        made at this event (target-major, horizons ascending), then (with interval levels) the
+ *        half-widths published with each forecast beyond the first horizon, per level
  * </pre>
  *
  * <p>The step stored in the value says which event the row belongs to, so a reader never mixes in a

@@ -38,6 +38,15 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
   float intervalScale;
   short[] intervalLevels = NO_LEVELS;
   float[] intervalMultipliers = NO_MULTIPLIERS;
+  // Events stepped since the current model took over from another (format v4; NEVER_SWAPPED when
+  // the series never changed model, or was read from v1-v3).
+  int eventsSinceSwap = NEVER_SWAPPED;
+  // The calibration of each further output (format v4; target x horizon after the first, in the
+  // model's order): a count and a scale per output, the multipliers output-major at the levels
+  // of intervalLevels. Empty with one target at horizon 1.
+  int[] outputCounts = NO_COUNTS;
+  float[] outputScales = NO_MULTIPLIERS;
+  float[] outputMultipliers = NO_MULTIPLIERS;
   // Format v1's ring buffer (oldest first), kept until the state is next written.
   float[] legacyRing;
   int legacyWidth;
@@ -45,6 +54,10 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
 
   private static final short[] NO_LEVELS = new short[0];
   private static final float[] NO_MULTIPLIERS = new float[0];
+  private static final int[] NO_COUNTS = new int[0];
+
+  /** {@link #eventsSinceSwap()} of a series that never changed model. */
+  public static final int NEVER_SWAPPED = Integer.MAX_VALUE;
 
   SeriesState() {}
 
@@ -84,6 +97,10 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
     c.intervalScale = intervalScale;
     c.intervalLevels = intervalLevels.clone();
     c.intervalMultipliers = intervalMultipliers.clone();
+    c.eventsSinceSwap = eventsSinceSwap;
+    c.outputCounts = outputCounts.clone();
+    c.outputScales = outputScales.clone();
+    c.outputMultipliers = outputMultipliers.clone();
     c.legacyRing = legacyRing == null ? null : legacyRing.clone();
     c.legacyWidth = legacyWidth;
     c.legacyRows = legacyRows;
@@ -214,6 +231,9 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
     steps++;
     modelSteps++;
     lastForecast = forecast;
+    if (eventsSinceSwap < NEVER_SWAPPED - 1) {
+      eventsSinceSwap++;
+    }
   }
 
   /**
@@ -221,6 +241,9 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
    * The last forecast stays: the next event still scores it.
    */
   public void resetRecurrent(int id, int[] stateSizes) {
+    if (id != modelId) {
+      eventsSinceSwap = 0;
+    }
     modelId = id;
     modelSteps = 0;
     if (states.length != stateSizes.length) {
@@ -273,19 +296,107 @@ public final class SeriesState implements FeaturePipeline.MutableMemory {
 
   /**
    * Makes the interval section hold exactly {@code levels}: a level the state already has keeps its
-   * multiplier, a new one starts at {@code initial}'s (after a change of the spec's levels).
+   * multiplier, a new one starts at {@code initial}'s (after a change of the spec's levels); the
+   * further outputs' multipliers follow the same levels.
    */
   public void alignIntervalLevels(short[] levels, float[] initial) {
-    float[] next = initial.clone();
+    int further = outputCounts.length;
+    float[] next = new float[levels.length];
+    float[] nextOutputs = new float[further * levels.length];
     for (int i = 0; i < levels.length; i++) {
+      next[i] = initial[i];
+      for (int o = 0; o < further; o++) {
+        nextOutputs[o * levels.length + i] = initial[i];
+      }
       for (int j = 0; j < intervalLevels.length; j++) {
         if (intervalLevels[j] == levels[i]) {
           next[i] = intervalMultipliers[j];
+          for (int o = 0; o < further; o++) {
+            nextOutputs[o * levels.length + i] = outputMultipliers[o * intervalLevels.length + j];
+          }
         }
       }
     }
     intervalLevels = levels.clone();
     intervalMultipliers = next;
+    outputMultipliers = nextOutputs;
+  }
+
+  /**
+   * Events the current model has stepped since it took over the series from another one (a swap:
+   * burn-in or reset; the event that rebuilt the series counts, burn-in replays do not): the number
+   * of forecasts it has made. {@link #NEVER_SWAPPED} when the series never changed model (or its
+   * state was written before format v4).
+   */
+  public int eventsSinceSwap() {
+    return eventsSinceSwap;
+  }
+
+  /** Further outputs calibrated (the model's outputs after the first; 0 for one output). */
+  public int furtherOutputs() {
+    return outputCounts.length;
+  }
+
+  /**
+   * Makes the state calibrate {@code further} outputs after the first, at its interval levels: the
+   * outputs it has are kept when the count is the same, else every one starts fresh at {@code
+   * initial} (after a change of the pipeline's targets or horizons).
+   */
+  public void alignFurtherOutputs(int further, float[] initial) {
+    if (outputCounts.length == further && outputMultipliers.length == further * initial.length) {
+      return;
+    }
+    outputCounts = new int[further];
+    outputScales = new float[further];
+    outputMultipliers = new float[further * initial.length];
+    for (int o = 0; o < further; o++) {
+      System.arraycopy(initial, 0, outputMultipliers, o * initial.length, initial.length);
+    }
+  }
+
+  /** Errors scored into further output {@code o}'s calibration (0: no interval yet). */
+  public int outputCount(int o) {
+    return outputCounts[o];
+  }
+
+  /** The running error scale of further output {@code o}. */
+  public float outputScale(int o) {
+    return outputScales[o];
+  }
+
+  /**
+   * The multipliers of every further output, output-major ({@code [o * levels + level]}); updated
+   * in place by the calibration.
+   */
+  public float[] outputMultipliers() {
+    return outputMultipliers;
+  }
+
+  /** Records an error scored into further output {@code o}'s calibration and its scale after it. */
+  public void outputScored(int o, float scale) {
+    if (outputCounts[o] < Integer.MAX_VALUE) {
+      outputCounts[o]++;
+    }
+    outputScales[o] = scale;
+  }
+
+  /**
+   * Forgets every interval calibration (count, scale, multipliers back to {@code initial}), as for
+   * a series never seen: {@code intervals.onSwap: reset} when a new model takes over.
+   */
+  public void resetIntervals(float[] initial) {
+    intervalCount = 0;
+    intervalScale = 0f;
+    if (intervalMultipliers.length == initial.length) {
+      System.arraycopy(initial, 0, intervalMultipliers, 0, initial.length);
+    }
+    Arrays.fill(outputCounts, 0);
+    Arrays.fill(outputScales, 0f);
+    if (outputMultipliers.length == outputCounts.length * initial.length) {
+      for (int o = 0; o < outputCounts.length; o++) {
+        System.arraycopy(initial, 0, outputMultipliers, o * initial.length, initial.length);
+      }
+    }
   }
 
   /**

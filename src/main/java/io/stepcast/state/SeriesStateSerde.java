@@ -14,7 +14,14 @@ import org.apache.kafka.common.serialization.Serializer;
  * length-prefixed float arrays.
  *
  * <pre>
- * v3 (written): v2's fields (version byte 3), then the prediction interval calibration:
+ * v4 (written): v3's layout (version byte 4) up to the multipliers, then
+ *     | i32 eventsSinceSwap (events the current model stepped since it took over; 2^31-1: never)
+ *     | optional sections as v3, and
+ *         tag 2, the further outputs' interval calibration (several targets or horizons): per
+ *         output after the first, i32 count | f32 scale | levels * f32 multiplier
+ *     = v3 + 4 bytes; + 3 + (8 + 4 * levels) per further output with several outputs (83 bytes
+ *       for 2 targets x 3 horizons at 2 levels)
+ * v3 (read): v2's fields (version byte 3), then the prediction interval calibration:
  *     | i32 intervalCount | f32 intervalScale | u8 levels | levels * u16 level (ten-thousandths)
  *     | levels * f32 multiplier
  *     | optional sections, each u8 tag | u16 length | length bytes (a reader skips unknown tags):
@@ -35,21 +42,25 @@ import org.apache.kafka.common.serialization.Serializer;
  * </pre>
  *
  * <p>A v1 or v2 state reads with an empty interval section (its calibration starts on its next
- * event) and is written as v3 on its next event. A v1 state reads without loss: its model version
- * becomes the {@link ModelId} of that version, and its ring buffer is carried ({@link
- * SeriesState#legacyRows}) until the state is next written. Compatibility: a reader accepts every
- * version up to its own, and ignores trailing bytes so a later version may append fields without
- * breaking an older reader during a rolling upgrade. Null in, null out; bad bytes become a {@link
- * SerializationException}.
+ * event); a v1 to v3 state reads as never swapped and without further outputs' calibration (which
+ * starts on its next event). Each is written as v4 on its next event. A v1 state reads without
+ * loss: its model version becomes the {@link ModelId} of that version, and its ring buffer is
+ * carried ({@link SeriesState#legacyRows}) until the state is next written. Compatibility: a reader
+ * accepts every version up to its own, and ignores trailing bytes so a later version may append
+ * fields without breaking an older reader during a rolling upgrade. Null in, null out; bad bytes
+ * become a {@link SerializationException}.
  */
 public final class SeriesStateSerde implements Serde<SeriesState> {
   /** The format version this build writes. */
-  public static final byte VERSION = 3;
+  public static final byte VERSION = 4;
 
   private static final int FIXED = 1 + 4 + 8 * 9 + 1;
 
   /** Optional section: the further targets' next-event forecasts ({@code target.also}). */
   private static final byte SECTION_ALSO_FORECASTS = 1;
+
+  /** Optional section: the further outputs' interval calibration (format v4). */
+  private static final byte SECTION_OUTPUT_INTERVALS = 2;
 
   private final Serializer<SeriesState> serializer = (topic, s) -> s == null ? null : write(s);
   private final Deserializer<SeriesState> deserializer =
@@ -67,17 +78,24 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
 
   /** The size of a state in the format this build writes. */
   public static int size(SeriesState s) {
-    int size = FIXED + 2 + 4 * s.lastFields.length + 9 + 6 * s.intervalLevels.length;
+    int size = FIXED + 2 + 4 * s.lastFields.length + 9 + 6 * s.intervalLevels.length + 4;
     for (float[] t : s.states) {
       size += 2 + 4 * t.length;
     }
     if (s.alsoForecasts != null) {
       size += 3 + 8 * s.alsoForecasts.length;
     }
+    if (s.outputCounts.length > 0) {
+      size += 3 + outputSectionLength(s);
+    }
     return size;
   }
 
-  /** Encodes a state in the current format (v3). */
+  private static int outputSectionLength(SeriesState s) {
+    return s.outputCounts.length * (8 + 4 * s.intervalLevels.length);
+  }
+
+  /** Encodes a state in the current format (v4). */
   public static byte[] write(SeriesState s) {
     byte[] out = new byte[size(s)];
     ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
@@ -102,9 +120,25 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     b.asFloatBuffer().put(s.intervalMultipliers);
     // A view buffer does not move the position: move it past the multipliers.
     b.position(b.position() + 4 * levels);
+    b.putInt(s.eventsSinceSwap);
     if (s.alsoForecasts != null) {
       b.put(SECTION_ALSO_FORECASTS).putShort((short) (8 * s.alsoForecasts.length));
       b.asDoubleBuffer().put(s.alsoForecasts);
+      b.position(b.position() + 8 * s.alsoForecasts.length);
+    }
+    int further = s.outputCounts.length;
+    if (further > 0) {
+      int length = outputSectionLength(s);
+      if (length > 0xffff || s.outputMultipliers.length != further * levels) {
+        throw new SerializationException("bad output interval section: " + further + " outputs");
+      }
+      b.put(SECTION_OUTPUT_INTERVALS).putShort((short) length);
+      for (int o = 0; o < further; o++) {
+        b.putInt(s.outputCounts[o]).putFloat(s.outputScales[o]);
+        for (int i = 0; i < levels; i++) {
+          b.putFloat(s.outputMultipliers[o * levels + i]);
+        }
+      }
     }
     return out;
   }
@@ -117,8 +151,12 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     byte version = bytes[0];
     try {
       switch (version) {
+        case 4:
+          return readV3(
+              ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN), true);
         case 3:
-          return readV3(ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN));
+          return readV3(
+              ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN), false);
         case 2:
           return readV2(ByteBuffer.wrap(bytes, 1, bytes.length - 1).order(ByteOrder.LITTLE_ENDIAN));
         case 1:
@@ -149,7 +187,8 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
     return s;
   }
 
-  private static SeriesState readV3(ByteBuffer b) {
+  /** Reads v3, or v4 ({@code v4}: with the swap counter after the multipliers). */
+  private static SeriesState readV3(ByteBuffer b, boolean v4) {
     SeriesState s = readV2(b);
     s.intervalCount = b.getInt();
     s.intervalScale = b.getFloat();
@@ -163,6 +202,12 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
         s.intervalLevels[i] = b.getShort();
       }
       s.intervalMultipliers = getFloats(b, levels);
+    }
+    if (v4) {
+      s.eventsSinceSwap = b.getInt();
+      if (s.eventsSinceSwap < 0) {
+        throw new SerializationException("corrupt series state: " + s.eventsSinceSwap + " events");
+      }
     }
     readSections(s, b);
     return s;
@@ -179,8 +224,30 @@ public final class SeriesStateSerde implements Serde<SeriesState> {
       if (tag == SECTION_ALSO_FORECASTS && length % 8 == 0) {
         s.alsoForecasts = new double[length / 8];
         b.asDoubleBuffer().get(s.alsoForecasts);
+      } else if (tag == SECTION_OUTPUT_INTERVALS) {
+        readOutputIntervals(s, b.slice(b.position(), length).order(ByteOrder.LITTLE_ENDIAN));
       }
       b.position(b.position() + length);
+    }
+  }
+
+  private static void readOutputIntervals(SeriesState s, ByteBuffer b) {
+    int levels = s.intervalLevels.length;
+    int per = 8 + 4 * levels;
+    if (b.remaining() % per != 0) {
+      throw new SerializationException(
+          "corrupt series state: output interval section of " + b.remaining() + " bytes");
+    }
+    int further = b.remaining() / per;
+    s.outputCounts = new int[further];
+    s.outputScales = new float[further];
+    s.outputMultipliers = new float[further * levels];
+    for (int o = 0; o < further; o++) {
+      s.outputCounts[o] = b.getInt();
+      s.outputScales[o] = b.getFloat();
+      for (int i = 0; i < levels; i++) {
+        s.outputMultipliers[o * levels + i] = b.getFloat();
+      }
     }
   }
 

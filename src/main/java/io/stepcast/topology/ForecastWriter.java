@@ -23,16 +23,19 @@ import java.util.List;
  * (actual minus the previous actual), {@code model}, {@code steps}, {@code warm}; with interval
  * levels also {@code intervals} (per level, e.g. {@code "0.95"}, the {@code lower} and {@code
  * upper} bound of the forecast's prediction interval; null before the series' first scored error),
- * {@code intervalsWarm} (the calibration has seen {@code intervals.warmUp} errors), {@code anomaly}
- * (the actual fell outside the widest interval of the forecast it scores) and {@code held} (the
- * anomaly was held: the series stepped on that forecast instead of the actual). All of these are
- * about the first target and the next event. A pipeline with several targets or horizons adds
- * {@code actuals} (each target's value in this event) and {@code forecasts}, one object per target
- * and horizon, target-major: {@code target}, {@code horizon} (events ahead), {@code for} and {@code
- * forTime} (the time it is for on the series' calendar, null before the series has an interval),
- * {@code forecast} (made now), {@code error} (this event's actual minus the forecast of this
- * horizon made {@code horizon} events ago, null when none is kept) and {@code persistenceError}
- * (this event's actual minus the actual {@code horizon} events ago).
+ * {@code intervalsWarm} (the calibration has seen {@code intervals.warmUp} errors and, after a
+ * model swap, {@code intervals.swapWarmUp} of the new model's), {@code anomaly} (the actual fell
+ * outside the widest interval of the forecast it scores) and {@code held} (the anomaly was held:
+ * the series stepped on that forecast instead of the actual). All of these are about the first
+ * target and the next event. A pipeline with several targets or horizons adds {@code actuals} (each
+ * target's value in this event) and {@code forecasts}, one object per target and horizon,
+ * target-major: {@code target}, {@code horizon} (events ahead), {@code for} and {@code forTime}
+ * (the time it is for on the series' calendar, null before the series has an interval), {@code
+ * forecast} (made now), {@code error} (this event's actual minus the forecast of this horizon made
+ * {@code horizon} events ago, null when none is kept) and {@code persistenceError} (this event's
+ * actual minus the actual {@code horizon} events ago); with interval levels also {@code intervals}
+ * (as above, around this output's forecast, from this output's own calibration; null before its
+ * first scored error) and {@code intervalsWarm} (that calibration is warm).
  *
  * <p>Per record it is the edge that costs most after the producer: on Java 17 {@code
  * Double.toString} (what Jackson writes doubles with by default) took most of it. Doubles are
@@ -266,10 +269,21 @@ public final class ForecastWriter {
         numberOrNull(ERROR, Double.isNaN(past) ? Double.NaN : actual - past);
         double then = engine.pastActual(slot, j, k);
         numberOrNull(PERSISTENCE, Double.isNaN(then) ? Double.NaN : actual - then);
+        if (levels.length > 0) {
+          writeOutputIntervals(engine, slot, j, k);
+        }
         gen.writeEndObject();
       }
     }
     gen.writeEndArray();
+  }
+
+  /** The intervals of one output's forecast, and whether its calibration is warm. */
+  private void writeOutputIntervals(StepEngine engine, int slot, int j, int k) throws IOException {
+    writeIntervals(
+        engine.forecast(slot, j, k), engine.outputHalfWidths(), engine.outputOffset(slot, j, k));
+    gen.writeFieldName(INTERVALS_WARM);
+    gen.writeBoolean(engine.intervalsWarm(slot, j, k));
   }
 
   /** An instant as an ISO-8601 UTC string, from a reused buffer. */

@@ -224,6 +224,23 @@ class StateApiIT {
               .isEqualTo(s.get("lastEventTime").asLong() + (k + 1) * interval);
           assertThat(steps.get(k).get("forecast").isNumber()).isTrue();
         }
+        // Step 1 is the last forecast with the intervals its record published; later steps are
+        // rolled, their intervals the next-event ones widened with the square root of the step.
+        assertThat(steps.get(0).get("forecastMethod").asText()).isEqualTo("direct");
+        assertThat(steps.get(0).get("intervalMethod").asText()).isEqualTo("calibrated");
+        assertThat(steps.get(0).get("intervals")).isEqualTo(last.get("intervals"));
+        double next95 =
+            last.at("/intervals/0.95/upper").asDouble() - last.get("forecast").asDouble();
+        for (int k = 1; k < 5; k++) {
+          JsonNode step = steps.get(k);
+          assertThat(step.get("forecastMethod").asText()).isEqualTo("rolled");
+          assertThat(step.get("intervalMethod").asText()).isEqualTo("widened");
+          double f = step.get("forecast").asDouble();
+          assertThat(step.at("/intervals/0.95/upper").asDouble() - f)
+              .isCloseTo(next95 * Math.sqrt(k + 1), within(1e-9 * (1 + next95)));
+          assertThat(f - step.at("/intervals/0.95/lower").asDouble())
+              .isCloseTo(next95 * Math.sqrt(k + 1), within(1e-9 * (1 + next95)));
+        }
         assertThat(rolled.json().get("model").asText()).isEqualTo("weather-fixed-11");
         assertThat(TestHttp.get(other, path(id)).json()).as("state unchanged").isEqualTo(s);
         assertThat(byPort.get(owner.port()).streams().state())

@@ -51,11 +51,16 @@ class SeriesStateSerdeTest {
     // LSTM 1x32 with 2 input fields, as the weather pipeline: 80 + 2*2 + 4*(32+32+2) bytes.
     SeriesState s = SeriesState.fresh(7, new int[] {32, 32}, 2);
     byte[] bytes = SeriesStateSerde.write(s);
-    // v3 adds the interval section: 9 bytes, and 6 per level (80% and 95% here).
-    assertThat(bytes).hasSize(357).hasSize(SeriesStateSerde.size(s));
+    // v3 adds the interval section: 9 bytes, and 6 per level (80% and 95% here); v4 the swap
+    // counter: 4 bytes.
+    assertThat(bytes).hasSize(361).hasSize(SeriesStateSerde.size(s));
     s.alignIntervalLevels(new short[] {8000, 9500}, new float[] {1.6f, 3f});
-    assertThat(SeriesStateSerde.write(s)).hasSize(369).hasSize(SeriesStateSerde.size(s));
-    assertThat(bytes[0]).isEqualTo(SeriesStateSerde.VERSION).isEqualTo((byte) 3);
+    assertThat(SeriesStateSerde.write(s)).hasSize(373).hasSize(SeriesStateSerde.size(s));
+    assertThat(bytes[0]).isEqualTo(SeriesStateSerde.VERSION).isEqualTo((byte) 4);
+    // Two targets at three horizons: five further outputs, each a count, a scale and two
+    // multipliers (16 bytes), in one tagged section (3 bytes).
+    s.alignFurtherOutputs(5, new float[] {1.6f, 3f});
+    assertThat(SeriesStateSerde.write(s)).hasSize(373 + 3 + 80).hasSize(SeriesStateSerde.size(s));
   }
 
   @Test
@@ -97,11 +102,70 @@ class SeriesStateSerdeTest {
     return s;
   }
 
+  // Bytes written by format version 4 (sampleV4() below). Do not regenerate this constant.
+  private static final String V4 =
+      "0410a4e28a02000000000000000100000000000000e803000000000000000000"
+          + "0000000000000000000000124000000000000016400100000000000000000000"
+          + "000000f03f000000000000f83f02030000000000000000000000000003000000"
+          + "0000000000000000000002000000803f00000040010000000000003f02401f1c"
+          + "25cdcccc3f0000404001000000022000030000000000803e0000c03f00002040"
+          + "0000000000000000cdcccc3f00004040";
+
+  /**
+   * sampleV3() after a swap to model m-2 that stepped it once, calibrating two further outputs
+   * (counts 3 and 0, scales 0.25 and 0; the first with multipliers 1.5 and 2.5).
+   */
+  private static SeriesState sampleV4() {
+    SeriesState s = sampleV3();
+    s.resetRecurrent(ModelId.of("m-2"), new int[] {3, 3});
+    s.advance(ModelId.of("m-2"), 5.5);
+    s.alignFurtherOutputs(2, new float[] {1.6f, 3f});
+    for (int i = 0; i < 3; i++) {
+      s.outputScored(0, 0.25f);
+    }
+    s.outputMultipliers()[0] = 1.5f;
+    s.outputMultipliers()[1] = 2.5f;
+    return s;
+  }
+
+  @Test
+  void shouldReadTheVersionFourFormatWithEveryOutputsCalibrationAndTheSwapCounter() {
+    byte[] v4 = HexFormat.of().parseHex(V4);
+    assertThat(SeriesStateSerde.write(sampleV4())).isEqualTo(v4);
+    SeriesState r = SeriesStateSerde.read(v4);
+    assertThat(r.modelId()).isEqualTo(ModelId.of("m-2"));
+    assertThat(r.lastForecast()).isEqualTo(5.5);
+    assertThat(r.eventsSinceSwap()).isEqualTo(1);
+    assertThat(r.intervalCount()).isEqualTo(1);
+    assertThat(r.intervalMultipliers()).containsExactly(1.6f, 3f);
+    assertThat(r.furtherOutputs()).isEqualTo(2);
+    assertThat(r.outputCount(0)).isEqualTo(3);
+    assertThat(r.outputScale(0)).isEqualTo(0.25f);
+    assertThat(r.outputCount(1)).isZero();
+    assertThat(r.outputMultipliers()).containsExactly(1.5f, 2.5f, 1.6f, 3f);
+    // A copy does not share the further outputs' calibration.
+    SeriesState c = r.copy();
+    c.outputMultipliers()[0] = 9f;
+    c.outputScored(1, 7f);
+    assertThat(r.outputMultipliers()[0]).isEqualTo(1.5f);
+    assertThat(r.outputCount(1)).isZero();
+    // A change of levels keeps each output's multiplier of a level that stays.
+    r.alignIntervalLevels(new short[] {9500, 9900}, new float[] {3f, 4.6f});
+    assertThat(r.outputMultipliers()).containsExactly(2.5f, 4.6f, 3f, 4.6f);
+    assertThat(r.intervalMultipliers()).containsExactly(3f, 4.6f);
+  }
+
   @Test
   void shouldReadTheVersionThreeFormatWithItsIntervalSection() {
     byte[] v3 = HexFormat.of().parseHex(V3);
-    assertThat(SeriesStateSerde.write(sampleV3())).isEqualTo(v3);
+    // What the v3 writer wrote is the v4 layout up to the swap counter.
+    byte[] now = SeriesStateSerde.write(sampleV3());
+    assertThat(Arrays.copyOfRange(now, 1, v3.length))
+        .isEqualTo(Arrays.copyOfRange(v3, 1, v3.length));
     SeriesState r = SeriesStateSerde.read(v3);
+    // Written before swaps were counted: as never swapped, no further outputs calibrated.
+    assertThat(r.eventsSinceSwap()).isEqualTo(SeriesState.NEVER_SWAPPED);
+    assertThat(r.furtherOutputs()).isZero();
     assertThat(r.lastForecast()).isEqualTo(5.0);
     assertThat(r.lastFields()).containsExactly(1f, 2f);
     assertThat(r.intervalCount()).isEqualTo(1);
@@ -150,7 +214,7 @@ class SeriesStateSerdeTest {
   @Test
   void shouldReadTheVersionTwoFormat() {
     byte[] v2 = HexFormat.of().parseHex(V2);
-    // What the v2 writer wrote is the v3 layout up to the interval section.
+    // What the v2 writer wrote is the v4 layout up to the interval section.
     byte[] now = SeriesStateSerde.write(sample());
     assertThat(Arrays.copyOfRange(now, 1, v2.length))
         .isEqualTo(Arrays.copyOfRange(v2, 1, v2.length));
@@ -158,6 +222,7 @@ class SeriesStateSerdeTest {
     // No interval section yet: the calibration starts on the series' next event.
     assertThat(r.intervalCount()).isZero();
     assertThat(r.intervalLevels()).isEmpty();
+    assertThat(r.eventsSinceSwap()).isEqualTo(SeriesState.NEVER_SWAPPED);
     assertThat(r.modelId()).isEqualTo(ModelId.of("m-1"));
     assertThat(r.lastForecast()).isEqualTo(5.0);
     assertThat(r.states()[1]).containsExactly(0f, 0f, -1.25f);
@@ -186,6 +251,12 @@ class SeriesStateSerdeTest {
     assertThatThrownBy(() -> SeriesStateSerde.read(bytes))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("version 9");
+    byte[] withOutputs = SeriesStateSerde.write(sampleV4());
+    for (int cut : new int[] {withOutputs.length - 1, withOutputs.length - 7}) {
+      byte[] shorter = Arrays.copyOf(withOutputs, cut);
+      assertThatThrownBy(() -> SeriesStateSerde.read(shorter))
+          .isInstanceOf(SerializationException.class);
+    }
     byte[] full = SeriesStateSerde.write(sampleV3());
     for (int cut : new int[] {1, 30, 89, full.length - 13, full.length - 5, full.length - 1}) {
       byte[] shorter = Arrays.copyOf(full, cut);

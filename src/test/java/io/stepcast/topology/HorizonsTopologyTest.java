@@ -176,8 +176,27 @@ class HorizonsTopologyTest {
             assertThat(f.get("error").isNull()).isTrue();
             assertThat(f.get("persistenceError").isNull()).isTrue();
           }
+          // Each output's own intervals, from its first scored error on (h events in).
+          if (i < h) {
+            assertThat(f.get("intervals").isNull()).as("event %d output %d", i, j * 3 + k).isTrue();
+          } else {
+            JsonNode p80 = f.get("intervals").get("0.8");
+            JsonNode p95 = f.get("intervals").get("0.95");
+            double fc = f.get("forecast").asDouble();
+            assertThat(p95.get("lower").asDouble()).isLessThan(p80.get("lower").asDouble());
+            assertThat(p80.get("lower").asDouble()).isLessThan(fc);
+            assertThat(p80.get("upper").asDouble())
+                .isGreaterThan(fc)
+                .isLessThan(p95.get("upper").asDouble());
+            assertThat(p80.get("upper").asDouble() - fc)
+                .isCloseTo(fc - p80.get("lower").asDouble(), within(1e-9));
+          }
+          // Fewer than intervals.warmUp (50) errors in 40 events: never warm here.
+          assertThat(f.get("intervalsWarm").asBoolean()).isFalse();
         }
       }
+      // The first target's next-event entry carries the record's top-level intervals.
+      assertThat(all.get(0).get("intervals")).isEqualTo(r.get("intervals"));
       // The record's first-target, next-event fields are what they always were.
       assertThat(r.get("target").asText()).isEqualTo("temperature");
       assertThat(r.get("forecast").asDouble()).isEqualTo(all.get(0).get("forecast").asDouble());
