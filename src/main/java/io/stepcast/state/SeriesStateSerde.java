@@ -19,8 +19,8 @@ import org.apache.kafka.common.serialization.Serializer;
  *     | optional sections as v3, and
  *         tag 2, the further outputs' interval calibration (several targets or horizons): per
  *         output after the first, i32 count | f32 scale | levels * f32 multiplier
- *     = v3 + 4 bytes; + 3 + (8 + 4 * levels) per further output with several outputs (83 bytes
- *       for 2 targets x 3 horizons at 2 levels)
+ *     = v3 + 4 bytes (373 for LSTM 1x32 with 2 fields and 2 levels); + 3 + (8 + 4 * levels) per
+ *       further output with several outputs (83 bytes for 2 targets x 3 horizons at 2 levels)
  * v3 (read): v2's fields (version byte 3), then the prediction interval calibration:
  *     | i32 intervalCount | f32 intervalScale | u8 levels | levels * u16 level (ten-thousandths)
  *     | levels * f32 multiplier
