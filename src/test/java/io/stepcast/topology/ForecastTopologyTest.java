@@ -267,6 +267,32 @@ class ForecastTopologyTest {
   }
 
   @Test
+  void shouldNotCallIntervalsWarmAfterAModelSwapUntilTheNewModelIsScoredSwapWarmUpTimes()
+      throws Exception {
+    TopologySpec spec = SpecFixtures.weather();
+    start(spec, PipelineModels.fixed(spec, 1));
+    for (int h = 0; h < 80; h++) {
+      input.pipeInput(b("seattle"), b(weatherEvent(h, 4.0 + Math.sin(h / 4.0))));
+    }
+    List<byte[]> before = output.readValuesToList();
+    assertThat(JSON.readTree(before.get(before.size() - 1)).get("intervalsWarm").asBoolean())
+        .isTrue();
+    registry.offer(PipelineModels.fixed(spec, 2), "test");
+    for (int i = 0; i < 30; i++) {
+      input.pipeInput(b("seattle"), b(weatherEvent(80 + i, 4.0 + Math.sin((80 + i) / 4.0))));
+      JsonNode f = readForecast();
+      assertThat(f.get("model").asText()).isEqualTo("weather-fixed-2");
+      // The calibration is kept (intervals on every record), but warm again only once 20 of the
+      // new model's forecasts have been scored (intervals.swapWarmUp).
+      assertThat(f.get("intervals").get("0.95").get("upper").isNumber()).isTrue();
+      assertThat(f.get("intervalsWarm").asBoolean())
+          .as("event %d after the swap", i)
+          .isEqualTo(i >= 20);
+    }
+    assertThat(state("seattle").eventsSinceSwap()).isEqualTo(30);
+  }
+
+  @Test
   void shouldUpgradeAVersionOneStateOnItsNextEventAndBurnInFromItsRingBuffer() throws Exception {
     TopologySpec spec = SpecFixtures.weather();
     int width = new FeaturePipeline(spec).width();
