@@ -356,13 +356,9 @@ public final class StepEngine implements AutoCloseable {
     }
     pipeline.remember(ev, st);
     if (multi) {
-      long previous = st.lastIntervalMs() > 0 ? ev.timeMillis() - st.lastIntervalMs() : 0;
-      for (int k = 0; k < horizons.length; k++) {
-        forTimes[slot * horizons.length + k] =
-            st.lastIntervalMs() > 0
-                ? calendar.ahead(previous, ev.timeMillis(), horizons[k])
-                : SeriesCalendar.UNKNOWN;
-      }
+      // No interval yet: previous == time, so every horizon's time is UNKNOWN.
+      long previous = ev.timeMillis() - Math.max(0, st.lastIntervalMs());
+      calendar.ahead(previous, ev.timeMillis(), horizons, forTimes, slot * horizons.length);
     }
     ids[slot] = id;
     slotStates[slot] = st;

@@ -101,18 +101,31 @@ public final class SeriesCalendar {
    * previous} not before {@code time}, or the interval is empty on this calendar).
    */
   public long ahead(long previous, long time, long steps) {
-    if (previous >= time) {
-      return UNKNOWN;
+    long t = axis(time);
+    long interval = previous >= time ? 0 : t - axis(previous);
+    return interval <= 0 ? UNKNOWN : instant(t + steps * interval);
+  }
+
+  /**
+   * {@link #ahead(long, long, long)} for several step counts at once, into {@code out[offset + k]}
+   * for {@code steps[k]}: the interval is measured once (the live path's horizons, per event).
+   */
+  public void ahead(long previous, long time, int[] steps, long[] out, int offset) {
+    long t = axis(time);
+    long interval = previous >= time ? 0 : t - axis(previous);
+    for (int k = 0; k < steps.length; k++) {
+      out[offset + k] = interval <= 0 ? UNKNOWN : instant(t + steps[k] * interval);
     }
-    if (!businessDays) {
-      return time + steps * (time - previous);
-    }
-    long t = business(time);
-    long interval = t - business(previous);
-    if (interval <= 0) {
-      return UNKNOWN;
-    }
-    return fromBusiness(t + steps * interval);
+  }
+
+  /** An instant on this calendar's axis: itself, or its business time. */
+  private long axis(long instant) {
+    return businessDays ? business(instant) : instant;
+  }
+
+  /** The instant of a point on this calendar's axis. */
+  private long instant(long axis) {
+    return businessDays ? fromBusiness(axis) : axis;
   }
 
   /** 0 for Monday to 6 for Sunday, of a day counted from 1970-01-01 (a Thursday). */

@@ -200,6 +200,33 @@ class SeriesCalendarTest {
     }
   }
 
+  @Test
+  void shouldGiveSeveralStepCountsAtOnceWhatEachGivesAlone() {
+    int[] steps = {1, 2, 5, 24};
+    long[] out = new long[2 + steps.length];
+    SeriesCalendar holidays = withHolidays(NEW_YORK, "2026-12-25", "2027-01-01");
+    SeriesCalendar continuous = SeriesCalendar.of(TimeCalendar.CONTINUOUS, NEW_YORK);
+    for (SeriesCalendar cal : List.of(holidays, BUSINESS, continuous)) {
+      long time = at("2026-12-24T16:00", NEW_YORK);
+      for (long previous :
+          new long[] {
+            at("2026-12-23T16:00", NEW_YORK),
+            time - 3_600_000L,
+            time,
+            time + 1,
+            time - 3 * 86_400_000L
+          }) {
+        cal.ahead(previous, time, steps, out, 2);
+        for (int k = 0; k < steps.length; k++) {
+          assertThat(out[2 + k]).isEqualTo(cal.ahead(previous, time, steps[k]));
+        }
+      }
+      // Two events on one weekend: no business interval, as one at a time.
+      cal.ahead(utc("2026-11-28T10:00"), utc("2026-11-29T10:00"), steps, out, 0);
+      assertThat(out[0]).isEqualTo(cal.ahead(utc("2026-11-28T10:00"), utc("2026-11-29T10:00"), 1));
+    }
+  }
+
   private static boolean open(LocalDate d, Set<LocalDate> off) {
     return d.getDayOfWeek() != DayOfWeek.SATURDAY
         && d.getDayOfWeek() != DayOfWeek.SUNDAY
