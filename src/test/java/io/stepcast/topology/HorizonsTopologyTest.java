@@ -18,6 +18,7 @@ import io.stepcast.model.ReferenceRnn;
 import io.stepcast.model.RnnWeights;
 import io.stepcast.model.StepModelBuilder;
 import io.stepcast.serve.ModelSources;
+import io.stepcast.state.RecentRows;
 import io.stepcast.train.PipelineModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -29,9 +30,11 @@ import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -201,6 +204,15 @@ class HorizonsTopologyTest {
       assertThat(r.get("target").asText()).isEqualTo("temperature");
       assertThat(r.get("forecast").asDouble()).isEqualTo(all.get(0).get("forecast").asDouble());
     }
+    // The row the last event wrote: its inputs, both actuals, six forecasts and the half-widths
+    // published with the four beyond the first horizon at two levels (8 bytes each).
+    KeyValueStore<Bytes, byte[]> kept = driver.getKeyValueStore(ForecastTopology.RECENT_STORE);
+    byte[] row =
+        kept.get(
+            Bytes.wrap(
+                RecentRows.key(
+                    RecentRows.series("seattle"), (n - 1) % StoreRecentInputs.capacity(spec))));
+    assertThat(row).hasSize(13 + 4 * pipeline.width() + 8 * (2 + 6) + 8 * 2 * 2 * 2);
     // Scored per target and horizon: n - h forecasts of each.
     for (int j = 0; j < 2; j++) {
       for (int k = 0; k < 3; k++) {
