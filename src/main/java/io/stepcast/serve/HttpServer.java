@@ -8,8 +8,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.ToLongFunction;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
@@ -161,7 +162,7 @@ final class HttpServer implements AutoCloseable {
    * Keeps the connections at {@link #MAX_CONNECTIONS} by closing, for each new one beyond it, the
    * one that has been silent longest (neither read nor written).
    */
-  private static final class EvictMostIdle implements SelectorManager.AcceptListener {
+  static final class EvictMostIdle implements SelectorManager.AcceptListener {
     private final AbstractConnector connector;
 
     EvictMostIdle(AbstractConnector connector) {
@@ -182,10 +183,31 @@ final class HttpServer implements AutoCloseable {
       if (excess <= 0) {
         return;
       }
-      open.sort(Comparator.comparingLong(EvictMostIdle::idleFor).reversed());
-      for (EndPoint victim : open.subList(0, Math.min(excess, open.size()))) {
+      for (EndPoint victim : mostIdle(open, EvictMostIdle::idleFor, excess)) {
         victim.close();
       }
+    }
+
+    /**
+     * The {@code n} items idle the longest, longest first. Each item's idle time is read once: they
+     * keep changing while the connections live, and a sort that reads them again could see an
+     * inconsistent order (TimSort then throws "Comparison method violates its general contract!" on
+     * the acceptor thread).
+     */
+    static <T> List<T> mostIdle(List<T> items, ToLongFunction<T> idleFor, int n) {
+      int size = items.size();
+      long[] idle = new long[size];
+      Integer[] order = new Integer[size];
+      for (int i = 0; i < size; i++) {
+        idle[i] = idleFor.applyAsLong(items.get(i));
+        order[i] = i;
+      }
+      Arrays.sort(order, (a, b) -> Long.compare(idle[b], idle[a]));
+      List<T> out = new ArrayList<>(Math.min(Math.max(n, 0), size));
+      for (int i = 0; i < Math.min(n, size); i++) {
+        out.add(items.get(order[i]));
+      }
+      return out;
     }
 
     private static long idleFor(EndPoint e) {
