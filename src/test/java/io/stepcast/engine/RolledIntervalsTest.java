@@ -87,7 +87,7 @@ class RolledIntervalsTest {
   }
 
   @Test
-  void shouldCallARolledIntervalWarmOnlyWhenTheCalibrationItComesFromIs() {
+  void shouldCallARolledIntervalWarmOnlyWhenItIsCalibratedAndItsCalibrationIs() {
     SeriesState st = state(multi, 1f, 2f, 3f, 0f, 0f, 0f);
     for (int i = 0; i < 60; i++) {
       st.intervalScored(1f);
@@ -97,7 +97,9 @@ class RolledIntervalsTest {
     assertThat(multi.rolledWarm(st, 0, 1, true)).isTrue();
     assertThat(multi.rolledWarm(st, 0, 6, true)).isTrue();
     assertThat(multi.rolledWarm(st, 0, 24, true)).isFalse();
-    assertThat(multi.rolledWarm(st, 0, 24, false)).isTrue();
-    assertThat(multi.rolledWarm(st, 0, 12, false)).isTrue();
+    // Widened (rolled) intervals are never warm: nothing scored a rolled forecast's error.
+    assertThat(multi.rolledWarm(st, 0, 24, false)).isFalse();
+    assertThat(multi.rolledWarm(st, 0, 12, false)).isFalse();
+    assertThat(multi.rolledWarm(st, 0, 6, false)).isFalse();
   }
 }

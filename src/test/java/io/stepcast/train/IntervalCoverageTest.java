@@ -6,7 +6,6 @@ import io.stepcast.config.SpecFixtures;
 import io.stepcast.config.TopologySpec;
 import io.stepcast.engine.IntervalCalibration;
 import io.stepcast.engine.MemoryRecentInputs;
-import io.stepcast.engine.RecentInputs;
 import io.stepcast.engine.StepEngine;
 import io.stepcast.engine.StepListener;
 import io.stepcast.features.Event;
@@ -80,7 +79,10 @@ class IntervalCoverageTest {
     TrainingData head = trained.head();
     Tally tally = new Tally(spec.intervals().levels().size());
     try (StepModel model = StepModel.load(trained.onnx(), ExecutionConfig.cpu());
-        StepEngine engine = new StepEngine(spec, 1, RecentInputs.NONE, tally)) {
+        // The recent rows in memory, as the live path keeps them in its store: lag features read
+        // them (without, they fell back to persistence and the figures were not the live ones).
+        StepEngine engine =
+            new StepEngine(spec, 1, new MemoryRecentInputs(spec.model().ringBuffer()), tally)) {
       engine.use(model);
       for (int i = 0; i < all.series().size(); i++) {
         TrainingData.Series series = all.series().get(i);
@@ -244,7 +246,13 @@ class IntervalCoverageTest {
             for (int step = 1; step <= rollSteps; step++) {
               boolean own = direct[(step - 1) * targets];
               IntervalCalibration.RollMethod method = intervals.rolled(st, 0, step, own, hw, 0);
-              if (method == null || !intervals.rolledWarm(st, 0, step, own)) {
+              // Calibrated steps count when warm; widened ones (never warm: not calibrated) are
+              // measured once the next-event interval they widen is warm.
+              boolean counted =
+                  method == IntervalCalibration.RollMethod.WIDENED
+                      ? warm[t][0]
+                      : method != null && intervals.rolledWarm(st, 0, step, own);
+              if (!counted) {
                 continue;
               }
               out.rolledMethod[step - 1] = method.id();
