@@ -20,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -524,7 +525,7 @@ public final class ModelTopic {
       // flag cleared, then set it again.
       boolean interrupted = Thread.interrupted();
       try {
-        c.close(Duration.ofSeconds(interrupted ? 1 : 5));
+        c.close(CloseOptions.timeout(Duration.ofSeconds(interrupted ? 1 : 5)));
       } catch (RuntimeException e) {
         LOG.debug("closing the model topic consumer failed", e);
       } finally {

@@ -90,7 +90,9 @@ final class ForecastProcessor implements Processor<String, Envelope, String, Env
     this.engine =
         new StepEngine(
             spec, batch, new StoreRecentInputs(recent, StoreRecentInputs.capacity(spec)), metrics);
-    this.staged = new Record[batch];
+    @SuppressWarnings("unchecked") // a generic array: every slot holds a Record<String, Envelope>
+    Record<String, Envelope>[] slots = (Record<String, Envelope>[]) new Record<?, ?>[batch];
+    this.staged = slots;
     // Processors are initialised once the task's stores are restored, so the count is exact.
     this.task = context.taskId().toString();
     Long n = counts.get(COUNT_KEY);

@@ -171,7 +171,8 @@ public final class ForecastTopology {
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         RecordErrorHandlers.Production.class.getName());
     // There is no global store; this only silences Kafka's warning that the handler skips one.
-    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+    // (Deprecated in 4.3, whose default will become true; until then the warning returns without.)
+    putGlobalHandlerEnabled(p);
     p.put(RecordErrorHandlers.PIPELINE_CONFIG, spec.name());
     p.put(RecordErrorHandlers.DEAD_LETTER_TOPIC_CONFIG, spec.topics().deadLetter());
     var mb = spec.processing();
@@ -180,5 +181,10 @@ public final class ForecastTopology {
     Rebalancing.defaults(p);
     p.putAll(extra);
     return p;
+  }
+
+  @SuppressWarnings("deprecation")
+  private static void putGlobalHandlerEnabled(Properties p) {
+    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
   }
 }

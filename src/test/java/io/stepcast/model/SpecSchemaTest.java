@@ -16,7 +16,6 @@ import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -125,8 +124,7 @@ class SpecSchemaTest {
   @Test
   void shouldGiveEveryFieldADescription() {
     JsonNode properties = SpecSchema.document().get("properties");
-    for (Iterator<Map.Entry<String, JsonNode>> it = properties.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : properties.properties()) {
       assertThat(e.getValue().path("description").asText()).as(e.getKey()).isNotBlank();
     }
   }
