@@ -145,7 +145,7 @@ public final class StepEngine implements AutoCloseable {
     int levels = spec.intervals().levels().size();
     this.published = multi ? targets * (horizons.length - 1) * levels : 0;
     this.rowScores = multi ? targets + outputs + published : targets;
-    this.lagScores = new double[multi ? targets + outputs + published : targets];
+    this.lagScores = new double[rowScores];
     // Several outputs keep rows to score horizons with, lags to read the actuals kept with them,
     // whatever the swap policy.
     this.keepRecent =
